@@ -1,0 +1,236 @@
+//! The commands: one file per ECS action, each holding its parameters, its
+//! parsing and its rules. [`Command`] ties them together.
+//!
+//! To find where a rule of SPEC section 3 or 4 lives, open the file named after
+//! the action (`delete_instance.rs` holds the DeleteInstance table).
+
+pub mod attach_disk;
+pub mod backend_servers;
+pub mod create_disk;
+pub mod create_instance;
+pub mod create_snapshot;
+pub mod delete_disk;
+pub mod delete_instance;
+pub mod delete_instances;
+pub mod delete_snapshot;
+pub mod detach_disk;
+pub mod lock_instance;
+pub mod lookup;
+pub mod modify_disk_attribute;
+pub mod modify_instance_attribute;
+pub mod renew_instance;
+pub mod route_entry;
+pub mod start_instance;
+pub mod stop_instance;
+pub mod subscription;
+
+use serde_json::{Map, Value, json};
+
+use crate::model::ctx::Ctx;
+use crate::model::error::{Code, EcsError};
+use crate::model::event::Event;
+use crate::model::params::Params;
+use crate::model::state::State;
+
+pub use attach_disk::AttachDisk;
+pub use backend_servers::{AddBackendServers, RemoveBackendServers};
+pub use create_disk::CreateDisk;
+pub use create_instance::CreateInstance;
+pub use create_snapshot::{CreateAutoSnapshot, CreateSnapshot};
+pub use delete_disk::DeleteDisk;
+pub use delete_instance::DeleteInstance;
+pub use delete_instances::DeleteInstances;
+pub use delete_snapshot::DeleteSnapshot;
+pub use detach_disk::DetachDisk;
+pub use lock_instance::{LockInstance, UnlockInstance};
+pub use modify_disk_attribute::ModifyDiskAttribute;
+pub use modify_instance_attribute::ModifyInstanceAttribute;
+pub use renew_instance::RenewInstance;
+pub use route_entry::{CreateRouteEntry, DeleteRouteEntry};
+pub use start_instance::StartInstance;
+pub use stop_instance::StopInstance;
+
+macro_rules! commands {
+    ($( $variant:ident, platform: $platform:literal; )*) => {
+        /// A state-changing request, parsed and validated.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Command {
+            $(
+                #[doc = concat!("The `", stringify!($variant), "` action.")]
+                $variant($variant),
+            )*
+        }
+
+        impl Command {
+            /// Every command action name.
+            pub const ACTIONS: &'static [&'static str] = &[ $( stringify!($variant), )* ];
+
+            /// Parses the parameters of `action`. An action that is not a command
+            /// is `InvalidAction.NotFound`.
+            pub fn parse(action: &str, params: &Params) -> Result<Command, EcsError> {
+                match action {
+                    $( stringify!($variant) => $variant::parse(params).map(Command::$variant), )*
+                    _ => Err(EcsError::new(Code::InvalidActionNotFound)),
+                }
+            }
+
+            /// The action name.
+            pub fn action(&self) -> &'static str {
+                match self { $( Command::$variant(_) => stringify!($variant), )* }
+            }
+
+            /// A platform action (other products or the platform itself): on a
+            /// server only an admin key may call it.
+            pub fn is_platform(&self) -> bool {
+                match self { $( Command::$variant(_) => $platform, )* }
+            }
+        }
+
+        $(
+            impl From<$variant> for Command {
+                fn from(c: $variant) -> Command { Command::$variant(c) }
+            }
+        )*
+    };
+}
+
+commands! {
+    DeleteInstance, platform: false;
+    DeleteInstances, platform: false;
+    CreateInstance, platform: false;
+    StartInstance, platform: false;
+    StopInstance, platform: false;
+    ModifyInstanceAttribute, platform: false;
+    RenewInstance, platform: false;
+    CreateDisk, platform: false;
+    AttachDisk, platform: false;
+    DetachDisk, platform: false;
+    ModifyDiskAttribute, platform: false;
+    CreateSnapshot, platform: false;
+    DeleteSnapshot, platform: false;
+    DeleteDisk, platform: false;
+    CreateRouteEntry, platform: true;
+    DeleteRouteEntry, platform: true;
+    AddBackendServers, platform: true;
+    RemoveBackendServers, platform: true;
+    LockInstance, platform: true;
+    UnlockInstance, platform: true;
+    CreateAutoSnapshot, platform: true;
+}
+
+impl Command {
+    /// Decides the command against `state`: the events to append, or the error.
+    /// Pure: no I/O, no clock, no randomness (all of that is in `ctx`).
+    pub fn decide(&self, state: &State, ctx: &Ctx) -> Result<Vec<Event>, EcsError> {
+        match self {
+            Command::DeleteInstance(c) => c.decide(state, ctx),
+            Command::DeleteInstances(c) => c.decide(state, ctx),
+            Command::CreateInstance(c) => c.decide(ctx),
+            Command::StartInstance(c) => c.decide(state, ctx),
+            Command::StopInstance(c) => c.decide(state, ctx),
+            Command::ModifyInstanceAttribute(c) => c.decide(state, ctx),
+            Command::RenewInstance(c) => c.decide(state, ctx),
+            Command::CreateDisk(c) => c.decide(ctx),
+            Command::AttachDisk(c) => c.decide(state, ctx),
+            Command::DetachDisk(c) => c.decide(state, ctx),
+            Command::ModifyDiskAttribute(c) => c.decide(state, ctx),
+            Command::CreateSnapshot(c) => c.decide(state, ctx),
+            Command::DeleteSnapshot(c) => c.decide(state, ctx),
+            Command::DeleteDisk(c) => c.decide(state, ctx),
+            Command::CreateRouteEntry(c) => c.decide(state, ctx),
+            Command::DeleteRouteEntry(c) => c.decide(state, ctx),
+            Command::AddBackendServers(c) => c.decide(state, ctx),
+            Command::RemoveBackendServers(c) => c.decide(state, ctx),
+            Command::LockInstance(c) => c.decide(state, ctx),
+            Command::UnlockInstance(c) => c.decide(state, ctx),
+            Command::CreateAutoSnapshot(c) => c.decide(state, ctx),
+        }
+    }
+
+    /// The resources the command names: the tags whose records a decision
+    /// needs (the ledger also follows an instance to its disks and a disk to
+    /// its instance).
+    pub fn tags(&self) -> Vec<String> {
+        fn s(v: &impl AsRef<str>) -> String {
+            v.as_ref().to_owned()
+        }
+        match self {
+            Command::DeleteInstance(c) => vec![s(&c.instance_id)],
+            Command::DeleteInstances(c) => c
+                .instance_ids
+                .iter()
+                .filter(|(_, raw)| crate::model::id::InstanceId::parse(raw).is_ok())
+                .map(|(_, raw)| raw.clone())
+                .collect(),
+            Command::CreateInstance(_) | Command::CreateDisk(_) => Vec::new(),
+            Command::StartInstance(c) => vec![s(&c.instance_id)],
+            Command::StopInstance(c) => vec![s(&c.instance_id)],
+            Command::ModifyInstanceAttribute(c) => vec![s(&c.instance_id)],
+            Command::RenewInstance(c) => vec![s(&c.instance_id)],
+            Command::AttachDisk(c) => vec![s(&c.instance_id), s(&c.disk_id)],
+            Command::DetachDisk(c) => vec![s(&c.instance_id), s(&c.disk_id)],
+            Command::ModifyDiskAttribute(c) => vec![s(&c.disk_id)],
+            Command::CreateSnapshot(c) => vec![s(&c.disk_id)],
+            Command::DeleteSnapshot(c) => vec![s(&c.snapshot_id)],
+            Command::DeleteDisk(c) => vec![s(&c.disk_id)],
+            Command::CreateRouteEntry(c) => vec![s(&c.route_table_id), s(&c.next_hop_id)],
+            Command::DeleteRouteEntry(c) => {
+                let mut t = vec![s(&c.route_table_id)];
+                t.extend(c.next_hop_id.as_ref().map(s));
+                t
+            }
+            Command::AddBackendServers(c) => std::iter::once(s(&c.load_balancer_id))
+                .chain(c.servers.iter().map(|b| s(&b.server_id)))
+                .collect(),
+            Command::RemoveBackendServers(c) => std::iter::once(s(&c.load_balancer_id))
+                .chain(c.servers.iter().map(|b| s(&b.server_id)))
+                .collect(),
+            Command::LockInstance(c) => vec![s(&c.instance_id)],
+            Command::UnlockInstance(c) => vec![s(&c.instance_id)],
+            Command::CreateAutoSnapshot(c) => vec![s(&c.disk_id)],
+        }
+    }
+
+    /// The response body fields besides `RequestId`, from the events the
+    /// command appended: the new id of a creating action, as ECS returns it.
+    pub fn reply(&self, events: &[Event]) -> Map<String, Value> {
+        let mut body = Map::new();
+        match self {
+            Command::CreateInstance(_) => {
+                if let Some(Event::InstanceCreated(e)) = events.first() {
+                    body.insert("InstanceId".into(), json!(e.instance_id.as_str()));
+                }
+            }
+            Command::CreateDisk(_) => {
+                if let Some(Event::DiskCreated(e)) = events.first() {
+                    body.insert("DiskId".into(), json!(e.disk_id.as_str()));
+                }
+            }
+            Command::CreateSnapshot(_) | Command::CreateAutoSnapshot(_) => {
+                if let Some(Event::SnapshotCreated(e)) = events.first() {
+                    body.insert("SnapshotId".into(), json!(e.snapshot_id.as_str()));
+                }
+            }
+            Command::AddBackendServers(c) => {
+                body.insert("LoadBalancerId".into(), json!(c.load_balancer_id.as_str()));
+                let servers: Vec<Value> = c
+                    .servers
+                    .iter()
+                    .map(|s| json!({"ServerId": s.server_id.as_str(), "Weight": s.weight}))
+                    .collect();
+                body.insert("BackendServers".into(), json!({ "BackendServer": servers }));
+            }
+            Command::RemoveBackendServers(c) => {
+                body.insert("LoadBalancerId".into(), json!(c.load_balancer_id.as_str()));
+                let servers: Vec<Value> = c
+                    .servers
+                    .iter()
+                    .map(|s| json!({"ServerId": s.server_id.as_str()}))
+                    .collect();
+                body.insert("BackendServers".into(), json!({ "BackendServer": servers }));
+            }
+            _ => {}
+        }
+        body
+    }
+}

@@ -1,0 +1,495 @@
+//! The state the rules are checked against, and `evolve`, which folds events into it.
+//!
+//! [`State`] holds one record per live resource. `evolve` is pure and total: it
+//! changes the records an event names and skips records that are not loaded,
+//! which is what lets the ledger rebuild just the records a command needs (from
+//! the events carrying their tags) instead of the whole world. Each record is
+//! changed only by events that carry its tag (see [`crate::model::event`]);
+//! snapshot events also always carry their disk's tag, so a disk's events
+//! rebuild its snapshots too.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::event::{Event, Recorded};
+use crate::model::id::{Account, DiskId, InstanceId, LoadBalancerId, RouteTableId, SnapshotId};
+use crate::model::time::Timestamp;
+use crate::model::values::{
+    ChargeType, DiskStatus, DiskType, InstanceStatus, LockReason, SnapshotType,
+};
+
+/// An instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instance {
+    /// Its id.
+    pub id: InstanceId,
+    /// Its account.
+    pub account: Account,
+    /// Current status.
+    pub status: InstanceStatus,
+    /// When the current transitional status (Pending, Starting, Stopping) completes.
+    pub status_until: Option<Timestamp>,
+    /// Billing.
+    pub charge_type: ChargeType,
+    /// End of the subscription (PrePaid).
+    pub expired_time: Option<Timestamp>,
+    /// The subscription has expired and not been renewed since.
+    pub expired: bool,
+    /// Deletion protection.
+    pub deletion_protection: bool,
+    /// Operation locks and their messages.
+    pub locks: BTreeMap<LockReason, String>,
+    /// Attached disks: the system disk first, then data disks in attach order.
+    pub disks: Vec<DiskId>,
+    /// Route entries whose next hop is this instance: (route table, destination).
+    pub routes: BTreeSet<(RouteTableId, String)>,
+    /// Load balancers that have this instance as a backend server.
+    pub load_balancers: BTreeSet<LoadBalancerId>,
+    /// When it was created.
+    pub creation_time: Timestamp,
+    /// Kept ECS attributes.
+    pub attributes: InstanceAttributes,
+}
+
+/// ECS attributes the ledger keeps and shows but does not reason about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceAttributes {
+    /// InstanceName.
+    pub instance_name: String,
+    /// InstanceType.
+    pub instance_type: String,
+    /// ImageId.
+    pub image_id: String,
+    /// RegionId.
+    pub region_id: String,
+    /// ZoneId.
+    pub zone_id: String,
+    /// Description.
+    pub description: String,
+}
+
+impl Instance {
+    /// Has a `security` lock.
+    pub fn security_locked(&self) -> bool {
+        self.locks.contains_key(&LockReason::Security)
+    }
+
+    /// Expired subscription or a `financial` lock: StartInstance refuses it.
+    pub fn in_arrears(&self) -> bool {
+        self.expired || self.locks.contains_key(&LockReason::Financial)
+    }
+
+    /// PrePaid and ledger time `now` >= ExpiredTime (SPEC section 1).
+    pub fn is_expired_at(&self, now: Timestamp) -> bool {
+        self.charge_type == ChargeType::PrePaid && self.expired_time.is_some_and(|t| now >= t)
+    }
+
+    /// The earliest platform transition this instance is waiting for, if any:
+    /// the end of a transitional status, or subscription expiry.
+    pub fn next_due(&self) -> Option<Timestamp> {
+        let transition = match self.status {
+            InstanceStatus::Pending | InstanceStatus::Starting | InstanceStatus::Stopping => {
+                self.status_until
+            }
+            InstanceStatus::Running | InstanceStatus::Stopped => None,
+        };
+        let expiry = match (self.charge_type, self.expired) {
+            (ChargeType::PrePaid, false) => self.expired_time,
+            _ => None,
+        };
+        match (transition, expiry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Number of data disks attached.
+    pub fn data_disk_count(&self, state: &State) -> usize {
+        self.disks
+            .iter()
+            .filter(|d| {
+                state
+                    .disks
+                    .get(*d)
+                    .is_none_or(|disk| disk.disk_type == DiskType::Data)
+            })
+            .count()
+    }
+}
+
+/// A disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disk {
+    /// Its id.
+    pub id: DiskId,
+    /// Its account.
+    pub account: Account,
+    /// system or data.
+    pub disk_type: DiskType,
+    /// In_use or Available.
+    pub status: DiskStatus,
+    /// Size, GiB.
+    pub size: u32,
+    /// Kept: category.
+    pub category: String,
+    /// Kept: name.
+    pub name: String,
+    /// Released with its instance.
+    pub delete_with_instance: bool,
+    /// Its auto snapshots are released with it.
+    pub delete_auto_snapshot: bool,
+    /// The instance it is attached to.
+    pub instance_id: Option<InstanceId>,
+    /// Billing.
+    pub charge_type: ChargeType,
+    /// Its live snapshots, in creation order.
+    pub snapshots: Vec<SnapshotId>,
+    /// When it was created.
+    pub creation_time: Timestamp,
+}
+
+/// A snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Its id.
+    pub id: SnapshotId,
+    /// Its account.
+    pub account: Account,
+    /// auto or user.
+    pub snapshot_type: SnapshotType,
+    /// The disk it was taken of (kept after that disk is released).
+    pub source_disk_id: DiskId,
+    /// That disk's type.
+    pub source_disk_type: DiskType,
+    /// That disk's size, GiB.
+    pub source_disk_size: u32,
+    /// Kept: name.
+    pub name: String,
+    /// Retained when its disk was released.
+    pub retained: bool,
+    /// When it was taken.
+    pub creation_time: Timestamp,
+}
+
+/// A VPC route table, as far as the ledger models it: entries pointing at instances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteTable {
+    /// Its id.
+    pub id: RouteTableId,
+    /// The account that first used it.
+    pub account: Account,
+    /// Destination CIDR block -> next hop instance.
+    pub entries: BTreeMap<String, InstanceId>,
+}
+
+/// A load balancer, as far as the ledger models it: its backend servers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadBalancer {
+    /// Its id.
+    pub id: LoadBalancerId,
+    /// The account that first used it.
+    pub account: Account,
+    /// Backend server -> weight.
+    pub servers: BTreeMap<InstanceId, u32>,
+}
+
+/// Live resources by id. Released resources are absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// Instances.
+    pub instances: BTreeMap<InstanceId, Instance>,
+    /// Disks.
+    pub disks: BTreeMap<DiskId, Disk>,
+    /// Snapshots.
+    pub snapshots: BTreeMap<SnapshotId, Snapshot>,
+    /// Route tables.
+    pub route_tables: BTreeMap<RouteTableId, RouteTable>,
+    /// Load balancers.
+    pub load_balancers: BTreeMap<LoadBalancerId, LoadBalancer>,
+}
+
+impl State {
+    /// An empty world.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The instance if it exists and belongs to `account` (others' look absent).
+    pub fn instance(&self, account: &Account, id: &InstanceId) -> Option<&Instance> {
+        self.instances.get(id).filter(|i| &i.account == account)
+    }
+
+    /// The disk if it exists and belongs to `account`.
+    pub fn disk(&self, account: &Account, id: &DiskId) -> Option<&Disk> {
+        self.disks.get(id).filter(|d| &d.account == account)
+    }
+
+    /// The snapshot if it exists and belongs to `account`.
+    pub fn snapshot(&self, account: &Account, id: &SnapshotId) -> Option<&Snapshot> {
+        self.snapshots.get(id).filter(|s| &s.account == account)
+    }
+
+    /// Folds a sequence of recorded events.
+    pub fn fold<'a>(events: impl IntoIterator<Item = &'a Recorded>) -> Self {
+        let mut state = Self::new();
+        for r in events {
+            evolve(&mut state, r);
+        }
+        state
+    }
+
+    /// Keeps only the records whose tag is in `tags` (plus the snapshots of kept
+    /// disks, which their disk's events rebuild completely).
+    pub fn retain_tags(&mut self, tags: &BTreeSet<String>) {
+        self.instances.retain(|k, _| tags.contains(k.as_str()));
+        self.disks.retain(|k, _| tags.contains(k.as_str()));
+        self.snapshots
+            .retain(|k, s| tags.contains(k.as_str()) || tags.contains(s.source_disk_id.as_str()));
+        self.route_tables.retain(|k, _| tags.contains(k.as_str()));
+        self.load_balancers.retain(|k, _| tags.contains(k.as_str()));
+    }
+
+    /// Total number of records.
+    pub fn len(&self) -> usize {
+        self.instances.len()
+            + self.disks.len()
+            + self.snapshots.len()
+            + self.route_tables.len()
+            + self.load_balancers.len()
+    }
+
+    /// True when there are no records.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Applies one recorded event to the state. Pure, total, never fails: an event
+/// about a record that is not loaded leaves that record alone.
+pub fn evolve(state: &mut State, recorded: &Recorded) {
+    let at = recorded.time;
+    match &recorded.event {
+        Event::InstanceCreated(e) => {
+            state.instances.insert(
+                e.instance_id.clone(),
+                Instance {
+                    id: e.instance_id.clone(),
+                    account: recorded.account.clone(),
+                    status: InstanceStatus::Pending,
+                    status_until: Some(e.ready_at),
+                    charge_type: e.instance_charge_type,
+                    expired_time: e.expired_time,
+                    expired: false,
+                    deletion_protection: e.deletion_protection,
+                    locks: BTreeMap::new(),
+                    disks: Vec::new(),
+                    routes: BTreeSet::new(),
+                    load_balancers: BTreeSet::new(),
+                    creation_time: at,
+                    attributes: InstanceAttributes {
+                        instance_name: e.instance_name.clone(),
+                        instance_type: e.instance_type.clone(),
+                        image_id: e.image_id.clone(),
+                        region_id: e.region_id.clone(),
+                        zone_id: e.zone_id.clone(),
+                        description: e.description.clone(),
+                    },
+                },
+            );
+        }
+        Event::DiskCreated(e) => {
+            state.disks.insert(
+                e.disk_id.clone(),
+                Disk {
+                    id: e.disk_id.clone(),
+                    account: recorded.account.clone(),
+                    disk_type: e.disk_type,
+                    status: if e.instance_id.is_some() {
+                        DiskStatus::InUse
+                    } else {
+                        DiskStatus::Available
+                    },
+                    size: e.size,
+                    category: e.category.clone(),
+                    name: e.disk_name.clone(),
+                    delete_with_instance: e.delete_with_instance,
+                    delete_auto_snapshot: e.delete_auto_snapshot,
+                    instance_id: e.instance_id.clone(),
+                    charge_type: e.disk_charge_type,
+                    snapshots: Vec::new(),
+                    creation_time: at,
+                },
+            );
+            if let Some(i) = e
+                .instance_id
+                .as_ref()
+                .and_then(|i| state.instances.get_mut(i))
+            {
+                i.disks.push(e.disk_id.clone());
+            }
+        }
+        Event::InstanceStatusChanged(e) => {
+            if let Some(i) = state.instances.get_mut(&e.instance_id) {
+                i.status = e.to;
+                i.status_until = e.until;
+            }
+        }
+        Event::InstanceExpired(e) => {
+            if let Some(i) = state.instances.get_mut(&e.instance_id) {
+                i.expired = true;
+            }
+        }
+        Event::InstanceLocked(e) => {
+            if let Some(i) = state.instances.get_mut(&e.instance_id) {
+                i.locks.insert(e.lock_reason, e.lock_msg.clone());
+            }
+        }
+        Event::InstanceUnlocked(e) => {
+            if let Some(i) = state.instances.get_mut(&e.instance_id) {
+                i.locks.remove(&e.lock_reason);
+            }
+        }
+        Event::InstanceAttributeChanged(e) => {
+            if let Some(i) = state.instances.get_mut(&e.instance_id) {
+                if let Some(dp) = e.deletion_protection {
+                    i.deletion_protection = dp;
+                }
+                if let Some(name) = &e.instance_name {
+                    i.attributes.instance_name = name.clone();
+                }
+                if let Some(d) = &e.description {
+                    i.attributes.description = d.clone();
+                }
+            }
+        }
+        Event::InstanceRenewed(e) => {
+            if let Some(i) = state.instances.get_mut(&e.instance_id) {
+                i.expired_time = Some(e.expired_time);
+                i.expired = false;
+            }
+        }
+        Event::InstanceReleased(e) => {
+            state.instances.remove(&e.instance_id);
+        }
+        Event::DiskAttached(e) => {
+            if let Some(d) = state.disks.get_mut(&e.disk_id) {
+                d.status = DiskStatus::InUse;
+                d.instance_id = Some(e.instance_id.clone());
+                d.delete_with_instance = e.delete_with_instance;
+            }
+            if let Some(i) = state.instances.get_mut(&e.instance_id) {
+                i.disks.push(e.disk_id.clone());
+            }
+        }
+        Event::DiskDetached(e) => {
+            if let Some(d) = state.disks.get_mut(&e.disk_id) {
+                d.status = DiskStatus::Available;
+                d.instance_id = None;
+                d.charge_type = ChargeType::PostPaid;
+                d.delete_with_instance = false;
+            }
+            if let Some(i) = state.instances.get_mut(&e.instance_id) {
+                i.disks.retain(|d| d != &e.disk_id);
+            }
+        }
+        Event::DiskAttributeChanged(e) => {
+            if let Some(d) = state.disks.get_mut(&e.disk_id) {
+                if let Some(v) = e.delete_with_instance {
+                    d.delete_with_instance = v;
+                }
+                if let Some(v) = e.delete_auto_snapshot {
+                    d.delete_auto_snapshot = v;
+                }
+            }
+        }
+        Event::DiskReleased(e) => {
+            state.disks.remove(&e.disk_id);
+            if let Some(i) = e
+                .instance_id
+                .as_ref()
+                .and_then(|i| state.instances.get_mut(i))
+            {
+                i.disks.retain(|d| d != &e.disk_id);
+            }
+        }
+        Event::SnapshotCreated(e) => {
+            state.snapshots.insert(
+                e.snapshot_id.clone(),
+                Snapshot {
+                    id: e.snapshot_id.clone(),
+                    account: recorded.account.clone(),
+                    snapshot_type: e.snapshot_type,
+                    source_disk_id: e.disk_id.clone(),
+                    source_disk_type: e.source_disk_type,
+                    source_disk_size: e.source_disk_size,
+                    name: e.snapshot_name.clone(),
+                    retained: false,
+                    creation_time: at,
+                },
+            );
+            if let Some(d) = state.disks.get_mut(&e.disk_id) {
+                d.snapshots.push(e.snapshot_id.clone());
+            }
+        }
+        Event::SnapshotReleased(e) => {
+            state.snapshots.remove(&e.snapshot_id);
+            if let Some(d) = state.disks.get_mut(&e.disk_id) {
+                d.snapshots.retain(|s| s != &e.snapshot_id);
+            }
+        }
+        Event::SnapshotRetained(e) => {
+            if let Some(s) = state.snapshots.get_mut(&e.snapshot_id) {
+                s.retained = true;
+            }
+        }
+        Event::RouteEntryCreated(e) => {
+            state
+                .route_tables
+                .entry(e.route_table_id.clone())
+                .or_insert_with(|| RouteTable {
+                    id: e.route_table_id.clone(),
+                    account: recorded.account.clone(),
+                    entries: BTreeMap::new(),
+                })
+                .entries
+                .insert(e.destination_cidr_block.clone(), e.next_hop_id.clone());
+            if let Some(i) = state.instances.get_mut(&e.next_hop_id) {
+                i.routes
+                    .insert((e.route_table_id.clone(), e.destination_cidr_block.clone()));
+            }
+        }
+        Event::RouteEntryDeleted(e) => {
+            if let Some(t) = state.route_tables.get_mut(&e.route_table_id) {
+                t.entries.remove(&e.destination_cidr_block);
+            }
+            if let Some(i) = state.instances.get_mut(&e.next_hop_id) {
+                i.routes
+                    .remove(&(e.route_table_id.clone(), e.destination_cidr_block.clone()));
+            }
+        }
+        Event::BackendServerAdded(e) => {
+            state
+                .load_balancers
+                .entry(e.load_balancer_id.clone())
+                .or_insert_with(|| LoadBalancer {
+                    id: e.load_balancer_id.clone(),
+                    account: recorded.account.clone(),
+                    servers: BTreeMap::new(),
+                })
+                .servers
+                .insert(e.server_id.clone(), e.weight);
+            if let Some(i) = state.instances.get_mut(&e.server_id) {
+                i.load_balancers.insert(e.load_balancer_id.clone());
+            }
+        }
+        Event::BackendServerRemoved(e) => {
+            if let Some(lb) = state.load_balancers.get_mut(&e.load_balancer_id) {
+                lb.servers.remove(&e.server_id);
+            }
+            if let Some(i) = state.instances.get_mut(&e.server_id) {
+                i.load_balancers.remove(&e.load_balancer_id);
+            }
+        }
+    }
+}
