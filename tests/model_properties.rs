@@ -327,7 +327,7 @@ fn run(s: &mut Scenario, pools: &mut Pools, action: &str, params: Vec<(String, S
     if let Err(e) = &result {
         assert_ne!(e.code(), Code::InternalError, "{action} {params:?}: {e}");
     }
-    pools.learn(&s.log[before..].to_vec());
+    pools.learn(&s.log[before..]);
 }
 
 /// The record of `tag` rebuilt from only the events carrying that tag.

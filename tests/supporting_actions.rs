@@ -362,7 +362,8 @@ fn calendar_months_clamp_to_the_end_of_the_month() {
 #[test]
 fn create_instance_parameters_are_validated_and_named() {
     let mut s = Scenario::new();
-    let cases: &[(&[(&str, &str)], Code, &str)] = &[
+    type Case<'a> = (&'a [(&'a str, &'a str)], Code, &'a str);
+    let cases: &[Case] = &[
         (
             &[("InstanceChargeType", "Spot")],
             Code::InvalidParameter,
@@ -750,7 +751,8 @@ fn every_action_sees_another_accounts_resources_as_missing() {
     );
     s.as_account("bob");
     let id = i.as_str();
-    let cases: Vec<(&str, Vec<(&str, &str)>, Code)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Code);
+    let cases: Vec<Case> = vec![
         (
             "DeleteInstance",
             vec![("InstanceId", id)],
