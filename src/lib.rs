@@ -14,4 +14,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod api;
+pub mod ledger;
+pub mod log;
 pub mod model;
+pub mod replay;
+pub mod storage;

@@ -56,8 +56,7 @@ pub struct DiskCreated {
     pub disk_id: DiskId,
     /// The instance it is attached to, if created with one.
     pub instance_id: Option<InstanceId>,
-    /// system or data.
-    #[serde(rename = "Type")]
+    /// system or data (`DiskType` in JSON: `Type` is the event's own type).
     pub disk_type: DiskType,
     /// Size in GiB.
     pub size: u32,
@@ -447,6 +446,29 @@ mod tests {
                 "BackendServerRemoved",
             ]
         );
+    }
+
+    /// An event's own fields must not hide the envelope's keys in its JSON.
+    #[test]
+    fn no_event_field_collides_with_an_envelope_key() {
+        let all = crate::model::testing::sample_events();
+        let names: std::collections::BTreeSet<&str> = all.iter().map(|e| e.type_name()).collect();
+        assert_eq!(
+            names.len(),
+            Event::TYPE_NAMES.len(),
+            "a sample of every event type"
+        );
+        for event in all {
+            if let Value::Object(fields) = event.fields_json() {
+                for key in ["Seq", "Time", "Type", "RequestId", "Account", "EventId"] {
+                    assert!(
+                        !fields.contains_key(key),
+                        "{} has a field {key}",
+                        event.type_name()
+                    );
+                }
+            }
+        }
     }
 
     #[test]

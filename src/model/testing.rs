@@ -43,7 +43,10 @@ pub struct Scenario {
     /// The account commands run as.
     pub account: Account,
     seed: u64,
-    attempts: u64,
+    /// (log position, decisions drawn at it): ids are derived exactly as the
+    /// ledger derives them, so a seeded ledger and a scenario fed the same
+    /// requests write the same log.
+    attempts: (u64, u64),
 }
 
 impl Default for Scenario {
@@ -65,7 +68,7 @@ impl Scenario {
             durations: Durations::default(),
             account: Account::default(),
             seed: 1,
-            attempts: 0,
+            attempts: (0, 0),
         }
     }
 
@@ -93,9 +96,19 @@ impl Scenario {
         out
     }
 
+    /// Uses `seed` for every id from now on.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
     fn next_ids(&mut self) -> IdSource {
-        let ids = IdSource::seeded(self.seed, self.log.len() as u64, self.attempts);
-        self.attempts += 1;
+        let position = self.log.len() as u64;
+        if self.attempts.0 != position {
+            self.attempts = (position, 0);
+        }
+        let ids = IdSource::seeded(self.seed, position, self.attempts.1);
+        self.attempts.1 += 1;
         ids
     }
 
@@ -129,7 +142,17 @@ impl Scenario {
     ) -> Result<Vec<Recorded>, EcsError> {
         self.apply_due();
         let params = Params::from_pairs(params.iter().copied());
-        let command = Command::parse(action, &params)?;
+        // Refusals draw a RequestId like any request (as the ledger does).
+        let command = match Command::parse(action, &params).and_then(|c| {
+            params.client_token()?;
+            Ok(c)
+        }) {
+            Ok(c) => c,
+            Err(e) => {
+                self.next_ids();
+                return Err(e);
+            }
+        };
         let ids = self.next_ids();
         let request_id = ids.next_request_id();
         let ctx = Ctx {
@@ -248,4 +271,159 @@ impl Then {
 /// The type names of recorded events.
 pub fn types(events: &[Recorded]) -> Vec<&'static str> {
     events.iter().map(|r| r.event.type_name()).collect()
+}
+
+/// One event of every type (with made-up ids), for format and rendering tests.
+pub fn sample_events() -> Vec<Event> {
+    use crate::model::event::*;
+    use crate::model::id::{LoadBalancerId, RouteTableId};
+    use crate::model::values::*;
+    let i = InstanceId::parse("i-sample000001").unwrap_or_else(|_| unreachable!());
+    let d = DiskId::parse("d-sample000001").unwrap_or_else(|_| unreachable!());
+    let s = SnapshotId::parse("s-sample000001").unwrap_or_else(|_| unreachable!());
+    let t = RouteTableId::parse("vtb-sample00001").unwrap_or_else(|_| unreachable!());
+    let l = LoadBalancerId::parse("lb-sample000001").unwrap_or_else(|_| unreachable!());
+    let at = Timestamp::from_unix(START).unwrap_or_default();
+    vec![
+        InstanceCreated {
+            instance_id: i.clone(),
+            instance_charge_type: ChargeType::PrePaid,
+            expired_time: Some(at),
+            deletion_protection: false,
+            ready_at: at,
+            instance_name: "n".into(),
+            instance_type: "ecs.g6.large".into(),
+            image_id: "img".into(),
+            region_id: "cn-hangzhou".into(),
+            zone_id: "cn-hangzhou-h".into(),
+            description: "d".into(),
+        }
+        .into(),
+        DiskCreated {
+            disk_id: d.clone(),
+            instance_id: Some(i.clone()),
+            disk_type: DiskType::Data,
+            size: 40,
+            category: "cloud_essd".into(),
+            delete_with_instance: true,
+            delete_auto_snapshot: true,
+            disk_charge_type: ChargeType::PrePaid,
+            disk_name: "n".into(),
+        }
+        .into(),
+        InstanceStatusChanged {
+            instance_id: i.clone(),
+            from: InstanceStatus::Pending,
+            to: InstanceStatus::Stopped,
+            reason: StatusReason::Created,
+            until: None,
+        }
+        .into(),
+        InstanceExpired {
+            instance_id: i.clone(),
+            expired_time: at,
+        }
+        .into(),
+        InstanceLocked {
+            instance_id: i.clone(),
+            lock_reason: LockReason::Security,
+            lock_msg: "m".into(),
+        }
+        .into(),
+        InstanceUnlocked {
+            instance_id: i.clone(),
+            lock_reason: LockReason::Security,
+        }
+        .into(),
+        InstanceAttributeChanged {
+            instance_id: i.clone(),
+            deletion_protection: Some(true),
+            instance_name: Some("n2".into()),
+            description: None,
+        }
+        .into(),
+        InstanceRenewed {
+            instance_id: i.clone(),
+            period: 1,
+            period_unit: PeriodUnit::Month,
+            expired_time: at,
+        }
+        .into(),
+        InstanceReleased {
+            instance_id: i.clone(),
+            previous_status: InstanceStatus::Stopped,
+            forced: false,
+            security_locked: true,
+        }
+        .into(),
+        DiskAttached {
+            disk_id: d.clone(),
+            instance_id: i.clone(),
+            delete_with_instance: false,
+        }
+        .into(),
+        DiskDetached {
+            disk_id: d.clone(),
+            instance_id: i.clone(),
+            reason: DetachReason::InstanceReleased,
+        }
+        .into(),
+        DiskAttributeChanged {
+            disk_id: d.clone(),
+            delete_with_instance: Some(false),
+            delete_auto_snapshot: None,
+        }
+        .into(),
+        DiskReleased {
+            disk_id: d.clone(),
+            instance_id: Some(i.clone()),
+            reason: DiskReleaseReason::SecurityLock,
+        }
+        .into(),
+        SnapshotCreated {
+            snapshot_id: s.clone(),
+            disk_id: d.clone(),
+            snapshot_type: SnapshotType::Auto,
+            source_disk_type: DiskType::Data,
+            source_disk_size: 40,
+            snapshot_name: "n".into(),
+        }
+        .into(),
+        SnapshotReleased {
+            snapshot_id: s.clone(),
+            disk_id: d.clone(),
+            reason: SnapshotReleaseReason::DeleteAutoSnapshot,
+        }
+        .into(),
+        SnapshotRetained {
+            snapshot_id: s.clone(),
+            disk_id: d.clone(),
+            snapshot_type: SnapshotType::User,
+        }
+        .into(),
+        RouteEntryCreated {
+            route_table_id: t.clone(),
+            destination_cidr_block: "10.0.0.0/8".into(),
+            next_hop_id: i.clone(),
+            next_hop_type: NextHopType::Instance,
+        }
+        .into(),
+        RouteEntryDeleted {
+            route_table_id: t,
+            destination_cidr_block: "10.0.0.0/8".into(),
+            next_hop_id: i.clone(),
+        }
+        .into(),
+        BackendServerAdded {
+            load_balancer_id: l.clone(),
+            server_id: i.clone(),
+            weight: 100,
+        }
+        .into(),
+        BackendServerRemoved {
+            load_balancer_id: l,
+            server_id: i,
+        }
+        .into(),
+    ]
 }

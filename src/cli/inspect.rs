@@ -1,0 +1,200 @@
+//! `log`, `replay`, `verify`: read-only views of a ledger.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use ecs_ledger::log::verify::{Broken, verify as verify_log};
+use ecs_ledger::model::event::Recorded;
+use ecs_ledger::model::time::Timestamp;
+use ecs_ledger::replay::{Until, replay as replay_log, state_json};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+
+use super::open_log;
+
+fn progress(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} ({per_sec}, {eta})")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// One event as a text line: seq, time, type, account, then its fields.
+fn text_line(r: &Recorded) -> String {
+    let mut line = format!(
+        "{:>8}  {}  {:<24} {:<12}",
+        r.seq,
+        r.time,
+        r.event.type_name(),
+        r.account
+    );
+    if let Value::Object(fields) = r.event.fields_json() {
+        for (k, v) in fields {
+            match v {
+                Value::Null => {}
+                Value::String(s) if s.is_empty() => {}
+                Value::String(s) => line.push_str(&format!(" {k}={s}")),
+                v => line.push_str(&format!(" {k}={v}")),
+            }
+        }
+    }
+    line
+}
+
+pub fn log(
+    data: &Path,
+    cache_mb: u64,
+    json: bool,
+    from: u64,
+    resource: Option<&str>,
+) -> Result<ExitCode, String> {
+    let log = open_log(data, cache_mb)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut emit = |r: &Recorded| -> Result<(), String> {
+        let line = if json {
+            r.to_json().to_string()
+        } else {
+            text_line(r)
+        };
+        writeln!(out, "{line}").map_err(|e| format!("cannot write output: {e}"))
+    };
+    match resource {
+        Some(id) => {
+            for seq in log.tag_seqs(id).map_err(|e| e.to_string())? {
+                if seq < from {
+                    continue;
+                }
+                if let Some(r) = log.read(seq).map_err(|e| e.to_string())? {
+                    emit(&r)?;
+                }
+            }
+        }
+        None => {
+            for r in log.iter_from(from) {
+                emit(&r.map_err(|e| e.to_string())?)?;
+            }
+        }
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn replay(
+    data: &Path,
+    cache_mb: u64,
+    until: Option<u64>,
+    at: Option<&str>,
+    json: bool,
+) -> Result<ExitCode, String> {
+    let log = open_log(data, cache_mb)?;
+    let until = match (until, at) {
+        (Some(seq), _) => Until::Seq(seq),
+        (None, Some(t)) => {
+            Until::Time(Timestamp::parse_rfc3339(t).map_err(|e| format!("--at: {e}"))?)
+        }
+        (None, None) => Until::End,
+    };
+    let bar = progress(log.head().seq, "replaying");
+    let point = replay_log(&log, until, |seq| bar.set_position(seq)).map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    let mut state = state_json(&point.state);
+    if json {
+        if let Value::Object(map) = &mut state {
+            map.insert("Seq".into(), Value::from(point.seq));
+            map.insert(
+                "Time".into(),
+                point
+                    .time
+                    .map(|t| Value::from(t.to_string()))
+                    .unwrap_or(Value::Null),
+            );
+        }
+        println!("{state}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "state after seq {}{}",
+        point.seq,
+        point.time.map(|t| format!(" ({t})")).unwrap_or_default()
+    );
+    let s = &point.state;
+    println!("\ninstances: {}", s.instances.len());
+    for i in s.instances.values() {
+        let locks: Vec<&str> = i.locks.keys().map(|l| l.as_str()).collect();
+        println!(
+            "  {}  {:<8} {:<8} {:<9} protection={} locks=[{}] disks={} routes={} load-balancers={}",
+            i.id,
+            i.account,
+            i.status,
+            i.charge_type,
+            i.deletion_protection,
+            locks.join(","),
+            i.disks.len(),
+            i.routes.len(),
+            i.load_balancers.len()
+        );
+    }
+    println!("\ndisks: {}", s.disks.len());
+    for d in s.disks.values() {
+        println!(
+            "  {}  {:<8} {:<6} {:<9} {:>5} GiB instance={} delete-with-instance={} delete-auto-snapshot={}",
+            d.id,
+            d.account,
+            d.disk_type,
+            d.status,
+            d.size,
+            d.instance_id.as_ref().map(|i| i.as_str()).unwrap_or("-"),
+            d.delete_with_instance,
+            d.delete_auto_snapshot
+        );
+    }
+    println!("\nsnapshots: {}", s.snapshots.len());
+    for sn in s.snapshots.values() {
+        println!(
+            "  {}  {:<8} {:<4} source={}{}",
+            sn.id,
+            sn.account,
+            sn.snapshot_type,
+            sn.source_disk_id,
+            if sn.retained { " (retained)" } else { "" }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn verify(data: &Path, cache_mb: u64) -> Result<ExitCode, String> {
+    let log = match open_log(data, cache_mb) {
+        Ok(log) => log,
+        Err(message) => {
+            println!("BROKEN: {message}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let bar = progress(log.head().seq, "verifying");
+    let result = verify_log(&log, |seq| bar.set_position(seq));
+    bar.finish_and_clear();
+    match result {
+        Ok(report) => {
+            println!(
+                "ok: {} records, {} tag index entries, head seq {} hash {}",
+                report.records,
+                report.tag_entries,
+                report.head.seq,
+                report.head.hash_hex()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(broken) => {
+            match &broken {
+                Broken::Record { seq, reason } => println!("BROKEN: record {seq}: {reason}"),
+                Broken::Other(reason) => println!("BROKEN: {reason}"),
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}

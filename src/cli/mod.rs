@@ -1,0 +1,163 @@
+//! Argument parsing (clap) and the subcommands.
+
+mod exec;
+mod inspect;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use ecs_ledger::ledger::{ClockMode, Config, Durability};
+use ecs_ledger::log::EventLog;
+use ecs_ledger::model::ctx::Durations;
+use ecs_ledger::storage::sled_store::SledStorage;
+
+/// An event-sourced emulator of the Alibaba Cloud ECS instance-release control plane.
+#[derive(Debug, Parser)]
+#[command(name = "ecs-ledger", version, about, long_about = None)]
+pub struct Cli {
+    /// The ledger's data directory.
+    #[arg(
+        long,
+        global = true,
+        env = "ECS_LEDGER_DATA",
+        default_value = "./ecs-ledger-data"
+    )]
+    pub data: PathBuf,
+    /// sled page cache in MiB.
+    #[arg(long, global = true, default_value_t = 64)]
+    pub cache_mb: u64,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options that configure a ledger that writes.
+#[derive(Debug, clap::Args)]
+pub struct WriteOpts {
+    /// Make generated ids (resources, RequestIds, events) a function of this seed and the log position.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// When a command is durable before it is answered: flush (survives kill -9),
+    /// sync (also fdatasync: survives power loss), none (bulk loads).
+    #[arg(long, default_value = "flush")]
+    pub durability: Durability,
+    /// Clock source for requests without `At`: system, or manual (moved only by At and AdvanceClock).
+    #[arg(long, default_value = "system")]
+    pub clock: ClockMode,
+    /// Transition durations in seconds: creation,start,stop.
+    #[arg(long, default_value = "5,3,3", value_parser = parse_durations)]
+    pub durations: Durations,
+}
+
+fn parse_durations(s: &str) -> Result<Durations, String> {
+    let parts: Vec<&str> = s.split(',').collect();
+    let [c, st, sp] = parts.as_slice() else {
+        return Err("expected three numbers: creation,start,stop".into());
+    };
+    let n = |v: &str| v.trim().parse::<u32>().map_err(|e| format!("{v:?}: {e}"));
+    Ok(Durations {
+        create_secs: n(c)?,
+        start_secs: n(st)?,
+        stop_secs: n(sp)?,
+    })
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Execute requests: one JSON object per line (stdin or FILE), one JSON line out per line.
+    Exec {
+        /// Read requests from this file instead of stdin.
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        opts: WriteOpts,
+    },
+    /// Print the audit trail, whole or for one resource.
+    Log {
+        /// One JSON object per event (SPEC section 5).
+        #[arg(long)]
+        json: bool,
+        /// Start at this seq.
+        #[arg(long, default_value_t = 1)]
+        from: u64,
+        /// Only the events of this resource (instance, disk, snapshot, route table, load balancer).
+        #[arg(long)]
+        resource: Option<String>,
+    },
+    /// Print the state as it was at a point of the log.
+    Replay {
+        /// Up to and including this seq.
+        #[arg(long, conflicts_with = "at")]
+        until: Option<u64>,
+        /// Every event at or before this time (RFC 3339).
+        #[arg(long)]
+        at: Option<String>,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recompute every checksum and the hash chain; print the head; exit 1 naming the first broken record.
+    Verify,
+}
+
+impl WriteOpts {
+    fn config(&self, cache_mb: u64) -> Config {
+        Config {
+            durability: self.durability,
+            seed: self.seed,
+            durations: self.durations,
+            clock: self.clock,
+            sled_cache_bytes: cache_mb.saturating_mul(1024 * 1024),
+            ..Config::default()
+        }
+    }
+}
+
+/// Opens an existing ledger's log for reading.
+pub fn open_log(dir: &Path, cache_mb: u64) -> Result<EventLog<SledStorage>, String> {
+    if !dir.join("db").exists() && !dir.join("conf").exists() {
+        return Err(format!(
+            "no ledger at {} (run exec first, or pass --data)",
+            dir.display()
+        ));
+    }
+    let storage = SledStorage::open(dir, cache_mb.saturating_mul(1024 * 1024))
+        .map_err(|e| format!("cannot open {}: {e}", dir.display()))?;
+    EventLog::open(storage).map_err(|e| format!("cannot open {}: {e}", dir.display()))
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs the command line.
+pub fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Exec { file, opts } => {
+            exec::run(&cli.data, file.as_deref(), opts.config(cli.cache_mb))
+        }
+        Command::Log {
+            json,
+            from,
+            resource,
+        } => inspect::log(&cli.data, cli.cache_mb, *json, *from, resource.as_deref()),
+        Command::Replay { until, at, json } => {
+            inspect::replay(&cli.data, cli.cache_mb, *until, at.as_deref(), *json)
+        }
+        Command::Verify => inspect::verify(&cli.data, cli.cache_mb),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("ecs-ledger: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

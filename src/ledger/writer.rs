@@ -1,0 +1,493 @@
+//! The single writer: clock, scheduler, idempotency, decide, append, group commit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender};
+
+use bincode::Options;
+use serde_json::{Map, Value};
+
+use super::cache::StateCache;
+use super::idempotency::{self, Remembered};
+use super::timers::Timers;
+use super::{
+    ClockMode, Config, Durability, LedgerError, Msg, Reply, Request, Shared, Success, lock,
+};
+use crate::log::{Append, Condition, EventLog, LogError, keys, record};
+use crate::model::Command;
+use crate::model::ctx::{Ctx, IdSource};
+use crate::model::error::{Code, EcsError};
+use crate::model::event::{Event, Recorded};
+use crate::model::id::{Account, InstanceId, RequestId};
+use crate::model::scheduler::{self, Due};
+use crate::model::state::evolve;
+use crate::model::time::Timestamp;
+use crate::storage::Storage;
+
+/// The ledger-level action that moves a manual clock.
+pub const ADVANCE_CLOCK: &str = "AdvanceClock";
+
+type Responder = SyncSender<Result<Reply, LedgerError>>;
+
+pub(super) struct Writer<S: Storage> {
+    log: EventLog<S>,
+    config: Config,
+    cache: StateCache,
+    timers: Timers,
+    clock: Timestamp,
+    shared: Arc<Shared>,
+    /// (position, number of decisions drawn at that position): seeds ids.
+    attempts: (u64, u64),
+    /// Idempotency records staged in the current batch.
+    staged_tokens: HashMap<Vec<u8>, Remembered>,
+}
+
+/// A failure that stops the writer.
+struct Fatal(String);
+
+impl From<LogError> for Fatal {
+    fn from(e: LogError) -> Self {
+        Fatal(e.to_string())
+    }
+}
+
+impl<S: Storage> Writer<S> {
+    pub(super) fn new(
+        log: EventLog<S>,
+        config: Config,
+        clock: Timestamp,
+        shared: Arc<Shared>,
+    ) -> Result<Self, LedgerError> {
+        let timers = Timers::load(&log)?;
+        Ok(Self {
+            cache: StateCache::new(config.cache_records),
+            attempts: (log.head().seq, 0),
+            log,
+            config,
+            timers,
+            clock,
+            shared,
+            staged_tokens: HashMap::new(),
+        })
+    }
+
+    pub(super) fn run(mut self, rx: Receiver<Msg>) {
+        let mut shutdown = false;
+        while !shutdown {
+            let Ok(first) = rx.recv() else { break };
+            let mut msgs = vec![first];
+            while msgs.len() < self.config.max_batch.max(1) {
+                match rx.try_recv() {
+                    Ok(m) => msgs.push(m),
+                    Err(_) => break,
+                }
+            }
+            let mut append = self.log.begin();
+            let mut answers: Vec<(Responder, Reply)> = Vec::with_capacity(msgs.len());
+            let mut fatal = None;
+            for msg in msgs {
+                match msg {
+                    Msg::Shutdown => shutdown = true,
+                    Msg::Reject(error, tx) => {
+                        let ids = self.ids(&append);
+                        answers.push((
+                            tx,
+                            Reply {
+                                request_id: ids.next_request_id(),
+                                outcome: Err(error),
+                            },
+                        ));
+                    }
+                    Msg::Execute(request, tx) => {
+                        if fatal.is_some() {
+                            drop(tx);
+                            continue;
+                        }
+                        match self.execute(&mut append, request) {
+                            Ok(reply) => answers.push((tx, reply)),
+                            Err(Fatal(why)) => {
+                                fatal = Some(why);
+                                drop(tx);
+                            }
+                        }
+                    }
+                }
+            }
+            let result = match fatal {
+                Some(why) => Err(why),
+                None => self.commit(append),
+            };
+            match result {
+                Ok(()) => {
+                    for (tx, reply) in answers {
+                        let _ = tx.send(Ok(reply));
+                    }
+                    self.cache.trim();
+                }
+                Err(why) => {
+                    tracing::error!(error = %why, "the ledger stops: nothing more is accepted");
+                    *lock(&self.shared.failed) = Some(why.clone());
+                    self.cache.clear();
+                    for (tx, _) in answers {
+                        let _ = tx.send(Err(LedgerError::Stopped(why.clone())));
+                    }
+                    // Answer everything still queued, then stop.
+                    while let Ok(msg) = rx.try_recv() {
+                        if let Msg::Execute(_, tx) | Msg::Reject(_, tx) = msg {
+                            let _ = tx.send(Err(LedgerError::Stopped(why.clone())));
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+        if let Err(e) = self.log.storage().flush() {
+            tracing::error!(error = %e, "final flush failed");
+            *lock(&self.shared.failed) = Some(e.to_string());
+        }
+    }
+
+    fn commit(&mut self, append: Append) -> Result<(), String> {
+        self.staged_tokens.clear();
+        let wrote = !append.is_empty();
+        let head = self.log.commit(append).map_err(|e| e.to_string())?;
+        if wrote {
+            let storage = self.log.storage();
+            match self.config.durability {
+                Durability::Flush => storage.flush(),
+                Durability::Sync => storage.sync(),
+                Durability::None => Ok(()),
+            }
+            .map_err(|e| e.to_string())?;
+        }
+        *lock(&self.shared.head) = head;
+        *lock(&self.shared.clock) = self.clock;
+        Ok(())
+    }
+
+    /// The id source of the next decision: a function of the seed and the log
+    /// position when seeded, fresh randomness otherwise.
+    fn ids(&mut self, append: &Append) -> IdSource {
+        let position = append.head().seq;
+        if self.attempts.0 != position {
+            self.attempts = (position, 0);
+        }
+        let attempt = self.attempts.1;
+        self.attempts.1 += 1;
+        match self.config.seed {
+            Some(seed) => IdSource::seeded(seed, position, attempt),
+            None => {
+                let mut material = [0u8; 32];
+                material[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+                material[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+                IdSource::from_material(material)
+            }
+        }
+    }
+
+    fn refuse(&mut self, append: &Append, error: EcsError) -> Reply {
+        let ids = self.ids(append);
+        Reply {
+            request_id: ids.next_request_id(),
+            outcome: Err(error),
+        }
+    }
+
+    /// Moves the clock to `to` (never backwards) and stages it.
+    fn set_clock(&mut self, append: &mut Append, to: Timestamp) {
+        if to > self.clock {
+            self.clock = to;
+            append.set_clock(to);
+        }
+    }
+
+    fn execute(&mut self, append: &mut Append, request: Request) -> Result<Reply, Fatal> {
+        // 1. The clock: `At`, or the system clock, never backwards.
+        let now = match request.at {
+            Some(at) if at < self.clock => {
+                let e = EcsError::invalid_because(
+                    "At",
+                    format!("It is earlier than the ledger time {}.", self.clock),
+                );
+                return Ok(self.refuse(append, e));
+            }
+            Some(at) => at,
+            None => match self.config.clock {
+                ClockMode::System => system_now().max(self.clock),
+                ClockMode::Manual => self.clock,
+            },
+        };
+        self.set_clock(append, now);
+        // 2. Transitions due by now, before the action. They are the
+        // platform's own requests (own RequestIds): in the log, not in this
+        // request's Events, except for AdvanceClock, whose effect they are.
+        let transitions = self.apply_due(append, now)?;
+        if request.action == ADVANCE_CLOCK {
+            return self.advance_clock(append, &request, transitions);
+        }
+        // 3. The command.
+        let command = match Command::parse(&request.action, &request.params) {
+            Ok(c) => c,
+            Err(e) => return Ok(self.refuse(append, e)),
+        };
+        let token = match request.params.client_token() {
+            Ok(t) => t,
+            Err(e) => return Ok(self.refuse(append, e)),
+        };
+        let fingerprint = idempotency::fingerprint(&request.params);
+        // 4. Idempotency.
+        if let Some(token) = &token
+            && let Some(seen) = self.remembered(&request.account, token)?
+            && seen.is_fresh(now)
+        {
+            if !seen.matches(&request.action, &fingerprint) {
+                return Ok(self.refuse(append, EcsError::new(Code::IdempotentParameterMismatch)));
+            }
+            let body: Map<String, Value> = serde_json::from_str(&seen.body).unwrap_or_default();
+            return Ok(Reply {
+                request_id: seen.request_id,
+                outcome: Ok(Success {
+                    body,
+                    events: Vec::new(),
+                }),
+            });
+        }
+        // 5. Load the records the command names, then decide.
+        let tags = command.tags();
+        self.cache.ensure(&self.log, tags.iter().cloned())?;
+        let position = append.head().seq;
+        let ids = self.ids(append);
+        let request_id = ids.next_request_id();
+        let ctx = Ctx {
+            now,
+            account: request.account.clone(),
+            durations: self.config.durations,
+            ids,
+        };
+        let events = match command.decide(&self.cache.state, &ctx) {
+            Ok(events) => events,
+            Err(e) => {
+                return Ok(Reply {
+                    request_id,
+                    outcome: Err(e),
+                });
+            }
+        };
+        // 6. Append, conditionally on nothing having changed under the decision.
+        if let Err(conflict) = self.log.check(append, &Condition::new(tags, position)) {
+            return Err(Fatal(format!("single-writer invariant broken: {conflict}")));
+        }
+        let body = command.reply(&events);
+        let recorded = self.stage(append, now, request_id, &request.account, events, &ctx.ids)?;
+        if let Some(token) = token {
+            let remembered = Remembered {
+                action: request.action.clone(),
+                fingerprint,
+                request_id,
+                time: now,
+                body: Value::Object(body.clone()).to_string(),
+            };
+            let key = keys::idempotency(request.account.as_str(), &token);
+            let bytes = record::codec()
+                .serialize(&remembered)
+                .map_err(|e| Fatal(e.to_string()))?;
+            append.put(key.clone(), bytes);
+            self.staged_tokens.insert(key, remembered);
+        }
+        Ok(Reply {
+            request_id,
+            outcome: Ok(Success {
+                body,
+                events: recorded,
+            }),
+        })
+    }
+
+    fn remembered(&self, account: &Account, token: &str) -> Result<Option<Remembered>, Fatal> {
+        let key = keys::idempotency(account.as_str(), token);
+        if let Some(r) = self.staged_tokens.get(&key) {
+            return Ok(Some(r.clone()));
+        }
+        match self.log.storage().get(&key).map_err(LogError::from)? {
+            None => Ok(None),
+            Some(bytes) => record::codec()
+                .deserialize(bytes.as_ref())
+                .map(Some)
+                .map_err(|e| Fatal(format!("idempotency record for {token:?} is corrupt: {e}"))),
+        }
+    }
+
+    /// Stages events: records them, folds them into the cache, updates timers.
+    fn stage(
+        &mut self,
+        append: &mut Append,
+        time: Timestamp,
+        request_id: RequestId,
+        account: &Account,
+        events: Vec<Event>,
+        ids: &IdSource,
+    ) -> Result<Vec<Recorded>, Fatal> {
+        // Every record the events touch must be loaded before they are folded in.
+        let touched: Vec<String> = events
+            .iter()
+            .flat_map(|e| e.tags().into_iter().flatten().map(str::to_owned))
+            .collect();
+        for event in &events {
+            if let Some(created) = created_tag(event) {
+                self.cache.mark_loaded(created);
+            }
+        }
+        self.cache.ensure(&self.log, touched.iter().cloned())?;
+        let mut out = Vec::with_capacity(events.len());
+        for event in events {
+            let recorded = append.event(
+                time,
+                request_id,
+                ids.next_event_id(),
+                account.clone(),
+                event,
+            )?;
+            evolve(&mut self.cache.state, &recorded);
+            out.push(recorded);
+        }
+        for tag in touched {
+            if let Ok(id) = InstanceId::parse(&tag) {
+                let due = self
+                    .cache
+                    .state
+                    .instances
+                    .get(&id)
+                    .and_then(|i| i.next_due());
+                self.timers.set(&id, due, append);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applies every transition due by `now`, each stamped with its due time.
+    fn apply_due(&mut self, append: &mut Append, now: Timestamp) -> Result<Vec<Recorded>, Fatal> {
+        let candidates = self.timers.due_by(now);
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.cache
+            .ensure(&self.log, candidates.iter().map(|i| i.to_string()))?;
+        let mut dues: Vec<(Due, InstanceId)> = Vec::new();
+        for id in &candidates {
+            match self.cache.state.instances.get(id) {
+                Some(instance) => {
+                    let mut out = Vec::new();
+                    scheduler::due_for(instance, now, &mut out);
+                    dues.extend(out.into_iter().map(|d| (d, id.clone())));
+                }
+                // Released or unknown: the timer is stale; drop it.
+                None => self.timers.set(id, None, append),
+            }
+        }
+        dues.sort_by(|a, b| (a.0.at, &a.1).cmp(&(b.0.at, &b.1)));
+        let mut recorded = Vec::new();
+        for (due, id) in dues {
+            let ids = self.ids(append);
+            let request_id = ids.next_request_id();
+            recorded.extend(self.stage(
+                append,
+                due.at,
+                request_id,
+                &due.account,
+                due.events,
+                &ids,
+            )?);
+            // A timer whose instance had nothing due after all is refreshed.
+            let next = self
+                .cache
+                .state
+                .instances
+                .get(&id)
+                .and_then(|i| i.next_due());
+            self.timers.set(&id, next, append);
+        }
+        for id in candidates {
+            let next = self
+                .cache
+                .state
+                .instances
+                .get(&id)
+                .and_then(|i| i.next_due());
+            self.timers.set(&id, next, append);
+        }
+        Ok(recorded)
+    }
+
+    /// `AdvanceClock` (`Seconds` or `To`): only with a manual clock.
+    fn advance_clock(
+        &mut self,
+        append: &mut Append,
+        request: &Request,
+        mut transitions: Vec<Recorded>,
+    ) -> Result<Reply, Fatal> {
+        if self.config.clock != ClockMode::Manual {
+            return Ok(self.refuse(append, EcsError::new(Code::ClockNotManual)));
+        }
+        let p = &request.params;
+        let target = match (p.optional("Seconds"), p.optional("To")) {
+            (Some(_), Some(_)) => Err(crate::model::params::conflict(
+                "To",
+                "Give either Seconds or To, not both.",
+            )),
+            (None, None) => Err(EcsError::missing("Seconds")),
+            (Some(_), None) => p.u32_in("Seconds", 0..=u32::MAX).and_then(|s| {
+                self.clock
+                    .add_secs(i64::from(s.unwrap_or(0)))
+                    .ok_or_else(|| EcsError::invalid("Seconds"))
+            }),
+            (None, Some(to)) => Timestamp::parse_rfc3339(to)
+                .map_err(|e| EcsError::invalid_because("To", e))
+                .and_then(|t| {
+                    if t < self.clock {
+                        Err(EcsError::invalid_because(
+                            "To",
+                            format!("It is earlier than the ledger time {}.", self.clock),
+                        ))
+                    } else {
+                        Ok(t)
+                    }
+                }),
+        };
+        let target = match target {
+            Ok(t) => t,
+            Err(e) => return Ok(self.refuse(append, e)),
+        };
+        self.set_clock(append, target);
+        transitions.extend(self.apply_due(append, target)?);
+        let ids = self.ids(append);
+        let mut body = Map::new();
+        body.insert("Time".into(), Value::from(self.clock.to_string()));
+        Ok(Reply {
+            request_id: ids.next_request_id(),
+            outcome: Ok(Success {
+                body,
+                events: transitions,
+            }),
+        })
+    }
+}
+
+/// The system clock, in whole seconds (the only clock read in the crate).
+pub(super) fn system_now() -> Timestamp {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    Timestamp::from_unix(secs).unwrap_or(Timestamp::EPOCH)
+}
+
+/// The tag of the resource an event creates, if it creates one (new ids have
+/// no history to load).
+fn created_tag(event: &Event) -> Option<&str> {
+    match event {
+        Event::InstanceCreated(e) => Some(e.instance_id.as_str()),
+        Event::DiskCreated(e) => Some(e.disk_id.as_str()),
+        Event::SnapshotCreated(e) => Some(e.snapshot_id.as_str()),
+        _ => None,
+    }
+}

@@ -1,0 +1,147 @@
+//! Replay: the state as it was at any point of the log.
+
+use serde_json::{Value, json};
+
+use crate::log::{EventLog, LogError};
+use crate::model::State;
+use crate::model::state::evolve;
+use crate::model::time::Timestamp;
+use crate::storage::Storage;
+
+/// How far to replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// The whole log.
+    End,
+    /// Up to and including this seq.
+    Seq(u64),
+    /// Every event that happened at or before this time.
+    Time(Timestamp),
+}
+
+/// The state at a point of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointInTime {
+    /// The state.
+    pub state: State,
+    /// The last event applied (0: none).
+    pub seq: u64,
+    /// Its time.
+    pub time: Option<Timestamp>,
+}
+
+/// Folds the log from the start up to `until`; `progress` gets each seq.
+pub fn replay<S: Storage>(
+    log: &EventLog<S>,
+    until: Until,
+    mut progress: impl FnMut(u64),
+) -> Result<PointInTime, LogError> {
+    let mut state = State::new();
+    let mut seq = 0;
+    let mut time = None;
+    for recorded in log.iter_from(1) {
+        let recorded = recorded?;
+        let stop = match until {
+            Until::End => false,
+            Until::Seq(s) => recorded.seq > s,
+            Until::Time(t) => recorded.time > t,
+        };
+        if stop {
+            break;
+        }
+        evolve(&mut state, &recorded);
+        seq = recorded.seq;
+        time = Some(recorded.time);
+        progress(seq);
+    }
+    Ok(PointInTime { state, seq, time })
+}
+
+/// The state as JSON: instances (with locks and dependencies), disks,
+/// snapshots, route tables and load balancers, PascalCase like ECS.
+pub fn state_json(state: &State) -> Value {
+    let instances: Vec<Value> = state
+        .instances
+        .values()
+        .map(|i| {
+            json!({
+                "InstanceId": i.id.as_str(),
+                "Account": i.account.as_str(),
+                "Status": i.status.as_str(),
+                "InstanceChargeType": i.charge_type.as_str(),
+                "ExpiredTime": i.expired_time.map(|t| t.to_string()),
+                "Expired": i.expired,
+                "DeletionProtection": i.deletion_protection,
+                "OperationLocks": i.locks.iter().map(|(r, m)| json!({"LockReason": r.as_str(), "LockMsg": m})).collect::<Vec<_>>(),
+                "Disks": i.disks.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+                "RouteEntries": i.routes.iter().map(|(t, c)| json!({"RouteTableId": t.as_str(), "DestinationCidrBlock": c})).collect::<Vec<_>>(),
+                "LoadBalancers": i.load_balancers.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+                "CreationTime": i.creation_time.to_string(),
+                "InstanceName": i.attributes.instance_name,
+            })
+        })
+        .collect();
+    let disks: Vec<Value> = state
+        .disks
+        .values()
+        .map(|d| {
+            json!({
+                "DiskId": d.id.as_str(),
+                "Account": d.account.as_str(),
+                "Type": d.disk_type.as_str(),
+                "Status": d.status.as_str(),
+                "InstanceId": d.instance_id.as_ref().map(|i| i.as_str()).unwrap_or_default(),
+                "Size": d.size,
+                "DeleteWithInstance": d.delete_with_instance,
+                "DeleteAutoSnapshot": d.delete_auto_snapshot,
+                "DiskChargeType": d.charge_type.as_str(),
+                "Snapshots": d.snapshots.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                "CreationTime": d.creation_time.to_string(),
+            })
+        })
+        .collect();
+    let snapshots: Vec<Value> = state
+        .snapshots
+        .values()
+        .map(|s| {
+            json!({
+                "SnapshotId": s.id.as_str(),
+                "Account": s.account.as_str(),
+                "SnapshotType": s.snapshot_type.as_str(),
+                "SourceDiskId": s.source_disk_id.as_str(),
+                "SourceDiskType": s.source_disk_type.as_str(),
+                "Retained": s.retained,
+                "CreationTime": s.creation_time.to_string(),
+            })
+        })
+        .collect();
+    let route_tables: Vec<Value> = state
+        .route_tables
+        .values()
+        .map(|t| {
+            json!({
+                "RouteTableId": t.id.as_str(),
+                "Account": t.account.as_str(),
+                "RouteEntries": t.entries.iter().map(|(c, i)| json!({"DestinationCidrBlock": c, "NextHopId": i.as_str()})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let load_balancers: Vec<Value> = state
+        .load_balancers
+        .values()
+        .map(|l| {
+            json!({
+                "LoadBalancerId": l.id.as_str(),
+                "Account": l.account.as_str(),
+                "BackendServers": l.servers.iter().map(|(i, w)| json!({"ServerId": i.as_str(), "Weight": w})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "Instances": instances,
+        "Disks": disks,
+        "Snapshots": snapshots,
+        "RouteTables": route_tables,
+        "LoadBalancers": load_balancers,
+    })
+}

@@ -1,0 +1,274 @@
+//! In-memory storage with crash semantics and fault injection.
+//!
+//! It behaves like a log-structured store: applied batches are visible at
+//! once, and become durable when flushed. A simulated crash
+//! ([`MemoryStorage::crash`]) loses every unflushed batch, and may leave the
+//! last one torn; like sled, the store's recovery discards a torn batch whole,
+//! so a batch is never half applied. A write can be made to fail on purpose
+//! ([`MemoryStorage::fail_next_writes`]).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::{Batch, Storage, StorageError};
+
+/// Shared bytes handed out by [`MemoryStorage`].
+pub type MemBytes = Arc<[u8]>;
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// What a reader sees: durable state plus every applied batch.
+    live: BTreeMap<Vec<u8>, MemBytes>,
+    /// What survives a crash: the state as of the last flush.
+    durable: BTreeMap<Vec<u8>, MemBytes>,
+    /// Applied but not yet flushed, oldest first.
+    unflushed: Vec<Batch>,
+    /// Remaining writes to fail.
+    fail_writes: u32,
+    /// Remaining flushes to fail.
+    fail_flushes: u32,
+    stats: Stats,
+}
+
+/// What happened to the storage so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Batches applied.
+    pub batches: u64,
+    /// Flushes.
+    pub flushes: u64,
+    /// Writes failed on purpose.
+    pub failed_writes: u64,
+    /// Flushes failed on purpose.
+    pub failed_flushes: u64,
+    /// Crashes simulated.
+    pub crashes: u64,
+    /// Unflushed batches lost in crashes.
+    pub lost_batches: u64,
+    /// Torn batches discarded by recovery.
+    pub torn_batches: u64,
+}
+
+/// How a simulated crash treats unflushed batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crash {
+    /// Every unflushed batch is lost.
+    LoseUnflushed,
+    /// The first `kept` unflushed batches reached the disk before the crash;
+    /// the one after them was torn (and is discarded by recovery); the rest are lost.
+    KeepPrefixTearNext {
+        /// How many unflushed batches survive whole.
+        kept: usize,
+    },
+}
+
+/// In-memory storage. Cloning shares the same store.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStorage {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl MemoryStorage {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A poisoned lock only means another thread panicked mid-operation;
+        // the maps are still consistent (each operation completes or not at all).
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The next `n` writes fail with an injected error (nothing is applied).
+    pub fn fail_next_writes(&self, n: u32) {
+        self.lock().fail_writes = n;
+    }
+
+    /// The next `n` flushes fail with an injected error.
+    pub fn fail_next_flushes(&self, n: u32) {
+        self.lock().fail_flushes = n;
+    }
+
+    /// Number of applied but unflushed batches.
+    pub fn unflushed(&self) -> usize {
+        self.lock().unflushed.len()
+    }
+
+    /// Simulates a crash and the store's recovery: afterwards readers see what
+    /// was durable plus the unflushed batches `how` lets survive.
+    pub fn crash(&self, how: Crash) {
+        let mut inner = self.lock();
+        let unflushed = std::mem::take(&mut inner.unflushed);
+        let kept = match how {
+            Crash::LoseUnflushed => 0,
+            Crash::KeepPrefixTearNext { kept } => kept.min(unflushed.len()),
+        };
+        let mut state = inner.durable.clone();
+        for batch in &unflushed[..kept] {
+            apply_to(&mut state, batch);
+        }
+        inner.stats.crashes += 1;
+        let lost = (unflushed.len() - kept) as u64;
+        inner.stats.lost_batches += lost;
+        if matches!(how, Crash::KeepPrefixTearNext { .. }) && lost > 0 {
+            inner.stats.torn_batches += 1;
+        }
+        inner.durable = state.clone();
+        inner.live = state;
+    }
+
+    /// Counters of what happened.
+    pub fn stats(&self) -> Stats {
+        self.lock().stats
+    }
+
+    /// Number of keys visible.
+    pub fn len(&self) -> usize {
+        self.lock().live.len()
+    }
+
+    /// True when no key is visible.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Overwrites one key directly, bypassing the ledger (corruption tests).
+    pub fn corrupt(&self, key: &[u8], value: &[u8]) {
+        let mut inner = self.lock();
+        let v: MemBytes = Arc::from(value);
+        inner.live.insert(key.to_vec(), v.clone());
+        inner.durable.insert(key.to_vec(), v);
+    }
+}
+
+fn apply_to(map: &mut BTreeMap<Vec<u8>, MemBytes>, batch: &Batch) {
+    for (k, v) in batch.ops() {
+        match v {
+            Some(v) => {
+                map.insert(k.clone(), Arc::from(v.as_slice()));
+            }
+            None => {
+                map.remove(k);
+            }
+        }
+    }
+}
+
+type Item = Result<(MemBytes, MemBytes), StorageError>;
+
+impl Storage for MemoryStorage {
+    type Bytes = MemBytes;
+
+    fn get(&self, key: &[u8]) -> Result<Option<MemBytes>, StorageError> {
+        Ok(self.lock().live.get(key).cloned())
+    }
+
+    fn range<'a>(
+        &'a self,
+        start: &[u8],
+        end: Option<&[u8]>,
+    ) -> Box<dyn Iterator<Item = Item> + Send + 'a> {
+        let inner = self.lock();
+        let items: Vec<Item> = match end {
+            Some(end) if end <= start => Vec::new(),
+            Some(end) => inner
+                .live
+                .range(start.to_vec()..end.to_vec())
+                .map(|(k, v)| Ok((Arc::from(k.as_slice()), v.clone())))
+                .collect(),
+            None => inner
+                .live
+                .range(start.to_vec()..)
+                .map(|(k, v)| Ok((Arc::from(k.as_slice()), v.clone())))
+                .collect(),
+        };
+        Box::new(items.into_iter())
+    }
+
+    fn last_in(
+        &self,
+        start: &[u8],
+        end: &[u8],
+    ) -> Result<Option<(MemBytes, MemBytes)>, StorageError> {
+        if end <= start {
+            return Ok(None);
+        }
+        Ok(self
+            .lock()
+            .live
+            .range(start.to_vec()..end.to_vec())
+            .next_back()
+            .map(|(k, v)| (Arc::from(k.as_slice()), v.clone())))
+    }
+
+    fn apply(&self, batch: &Batch) -> Result<(), StorageError> {
+        let mut inner = self.lock();
+        if inner.fail_writes > 0 {
+            inner.fail_writes -= 1;
+            inner.stats.failed_writes += 1;
+            return Err(StorageError::Injected("write failed".into()));
+        }
+        apply_to(&mut inner.live, batch);
+        inner.unflushed.push(batch.clone());
+        inner.stats.batches += 1;
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<(), StorageError> {
+        let mut inner = self.lock();
+        if inner.fail_flushes > 0 {
+            inner.fail_flushes -= 1;
+            inner.stats.failed_flushes += 1;
+            return Err(StorageError::Injected("flush failed".into()));
+        }
+        let unflushed = std::mem::take(&mut inner.unflushed);
+        for batch in &unflushed {
+            apply_to(&mut inner.durable, batch);
+        }
+        inner.stats.flushes += 1;
+        Ok(())
+    }
+
+    fn sync(&self) -> Result<(), StorageError> {
+        self.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(k: &str, v: &str) -> Batch {
+        let mut b = Batch::new();
+        b.put(k.as_bytes().to_vec(), v.as_bytes().to_vec());
+        b
+    }
+
+    #[test]
+    fn a_crash_loses_unflushed_batches_whole() {
+        let s = MemoryStorage::new();
+        s.apply(&put("a", "1")).unwrap();
+        s.flush().unwrap();
+        s.apply(&put("b", "2")).unwrap();
+        s.apply(&put("c", "3")).unwrap();
+        s.apply(&put("d", "4")).unwrap();
+        s.crash(Crash::KeepPrefixTearNext { kept: 1 });
+        assert!(s.get(b"a").unwrap().is_some());
+        assert!(s.get(b"b").unwrap().is_some());
+        assert!(s.get(b"c").unwrap().is_none(), "torn batch discarded whole");
+        assert!(s.get(b"d").unwrap().is_none());
+        let st = s.stats();
+        assert_eq!((st.crashes, st.lost_batches, st.torn_batches), (1, 2, 1));
+    }
+
+    #[test]
+    fn a_failing_write_applies_nothing() {
+        let s = MemoryStorage::new();
+        s.fail_next_writes(1);
+        assert!(s.apply(&put("a", "1")).is_err());
+        assert!(s.get(b"a").unwrap().is_none());
+        s.apply(&put("a", "1")).unwrap();
+        assert!(s.get(b"a").unwrap().is_some());
+    }
+}

@@ -1,0 +1,136 @@
+//! Where the log's bytes live: an ordered key-value store with atomic batches.
+//!
+//! Two implementations: [`sled_store::SledStorage`] (the default, on disk) and
+//! [`memory::MemoryStorage`] (in memory, for simulation and fast tests, with
+//! fault injection). Everything the ledger writes for one group commit goes in
+//! one [`Batch`], applied atomically: all of it is visible after a crash, or
+//! none of it.
+
+pub mod memory;
+pub mod sled_store;
+
+use std::fmt;
+
+/// One atomic write: puts and removes, applied in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    bytes: usize,
+}
+
+impl Batch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `key` to `value`.
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.bytes += key.len() + value.len();
+        self.ops.push((key, Some(value)));
+    }
+
+    /// Removes `key`.
+    pub fn remove(&mut self, key: Vec<u8>) {
+        self.bytes += key.len();
+        self.ops.push((key, None));
+    }
+
+    /// The operations, in order.
+    pub fn ops(&self) -> &[(Vec<u8>, Option<Vec<u8>>)] {
+        &self.ops
+    }
+
+    /// Number of operations.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// True when there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Total bytes of keys and values.
+    pub fn byte_size(&self) -> usize {
+        self.bytes
+    }
+}
+
+/// A storage failure. The ledger stops on any write failure rather than carry
+/// on with a state the storage may not hold.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// sled reported an error.
+    #[error("sled: {0}")]
+    Sled(#[from] sled::Error),
+    /// A file operation failed.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// A fault injected on purpose (simulation).
+    #[error("injected fault: {0}")]
+    Injected(String),
+}
+
+/// One key/value pair, as a storage hands it out.
+pub type Entry<B> = (B, B);
+
+/// An iterator over entries in key order.
+pub type Entries<'a, B> = Box<dyn Iterator<Item = Result<Entry<B>, StorageError>> + Send + 'a>;
+
+/// An ordered key-value store with atomic batches.
+pub trait Storage: Send + Sync + 'static {
+    /// A value (or key) as the store hands it out.
+    type Bytes: AsRef<[u8]> + Clone + Send + Sync + fmt::Debug;
+
+    /// The value of `key`.
+    fn get(&self, key: &[u8]) -> Result<Option<Self::Bytes>, StorageError>;
+
+    /// Entries with `start <= key < end` (no end: to the last key), in key order.
+    fn range<'a>(&'a self, start: &[u8], end: Option<&[u8]>) -> Entries<'a, Self::Bytes>;
+
+    /// The last entry with `start <= key < end`, if any.
+    fn last_in(&self, start: &[u8], end: &[u8])
+    -> Result<Option<Entry<Self::Bytes>>, StorageError>;
+
+    /// Applies every operation of `batch` atomically.
+    fn apply(&self, batch: &Batch) -> Result<(), StorageError>;
+
+    /// Makes every applied batch survive a process crash (kill -9).
+    fn flush(&self) -> Result<(), StorageError>;
+
+    /// Makes every applied batch survive power loss (flush plus fdatasync).
+    fn sync(&self) -> Result<(), StorageError>;
+
+    /// Entries whose key starts with `prefix`.
+    fn scan_prefix<'a>(&'a self, prefix: &[u8]) -> Entries<'a, Self::Bytes> {
+        match prefix_end(prefix) {
+            Some(end) => self.range(prefix, Some(&end)),
+            None => self.range(prefix, None),
+        }
+    }
+}
+
+/// The smallest key greater than every key starting with `prefix`, if any.
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_end_is_the_next_key_after_the_prefix() {
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(&[1, 255]), Some(vec![2]));
+        assert_eq!(prefix_end(&[255, 255]), None);
+    }
+}

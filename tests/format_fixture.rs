@@ -1,0 +1,67 @@
+//! The on-disk format is a public contract: a log written by format version 1
+//! (committed under tests/fixtures/format-v1, never regenerated) must stay
+//! readable, verifiable and writable by every later build.
+
+mod common;
+
+use std::path::Path;
+
+use common::cli::run;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn fixture() -> (tempfile::TempDir, std::path::PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format-v1");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    copy_dir(&root.join("ledger"), &dir);
+    (tmp, root)
+}
+
+#[test]
+fn a_format_v1_log_reads_back_exactly() {
+    let (_tmp, root) = fixture();
+    let dir = _tmp.path().join("ledger");
+    let expected = std::fs::read_to_string(root.join("log.jsonl")).unwrap();
+    let out = run(&dir, &["log", "--json"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, expected);
+}
+
+#[test]
+fn a_format_v1_log_verifies_with_its_original_head_hash() {
+    let (_tmp, root) = fixture();
+    let dir = _tmp.path().join("ledger");
+    let expected = std::fs::read_to_string(root.join("verify.txt")).unwrap();
+    let out = run(&dir, &["verify"], "");
+    assert_eq!(out.code, 0);
+    assert_eq!(out.stdout, expected);
+}
+
+#[test]
+fn a_format_v1_log_accepts_new_commands_and_keeps_its_history() {
+    let (_tmp, root) = fixture();
+    let dir = _tmp.path().join("ledger");
+    let out = run(
+        &dir,
+        &["exec"],
+        r#"{"Action":"CreateDisk","Size":20,"At":"2026-02-01T00:00:00Z"}"#,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains(r#""Status":200"#), "{}", out.stdout);
+    let expected = std::fs::read_to_string(root.join("log.jsonl")).unwrap();
+    let now = run(&dir, &["log", "--json"], "").stdout;
+    assert!(now.starts_with(&expected), "history changed");
+    assert_eq!(run(&dir, &["verify"], "").code, 0);
+}
