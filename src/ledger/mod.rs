@@ -324,6 +324,13 @@ impl<S: Storage + Clone> Ledger<S> {
             clock: Mutex::new(clock),
             failed: Mutex::new(None),
         });
+        tracing::info!(
+            head = log.head().seq,
+            clock = %clock,
+            durability = %config.durability,
+            seeded = config.seed.is_some(),
+            "ledger opened"
+        );
         let writer = writer::Writer::new(log, config, clock, shared.clone())?;
         let (tx, rx) = mpsc::channel();
         let handle = std::thread::Builder::new()

@@ -150,6 +150,8 @@ impl<S: Storage> Writer<S> {
     fn commit(&mut self, append: Append) -> Result<(), String> {
         self.staged_tokens.clear();
         let wrote = !append.is_empty();
+        let records = append.records();
+        let started = std::time::Instant::now();
         let head = self.log.commit(append).map_err(|e| e.to_string())?;
         if wrote {
             let storage = self.log.storage();
@@ -159,6 +161,14 @@ impl<S: Storage> Writer<S> {
                 Durability::None => Ok(()),
             }
             .map_err(|e| e.to_string())?;
+        }
+        if wrote {
+            tracing::debug!(
+                records,
+                head = head.seq,
+                micros = started.elapsed().as_micros() as u64,
+                "batch committed"
+            );
         }
         *lock(&self.shared.head) = head;
         *lock(&self.shared.clock) = self.clock;
