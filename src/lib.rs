@@ -18,5 +18,7 @@ pub mod api;
 pub mod ledger;
 pub mod log;
 pub mod model;
+pub mod projection;
+pub mod query;
 pub mod replay;
 pub mod storage;

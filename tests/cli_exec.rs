@@ -395,3 +395,103 @@ fn read_commands_on_a_missing_ledger_fail_clearly() {
         assert!((out.stdout + &out.stderr).contains("no ledger"), "{args:?}");
     }
 }
+
+#[test]
+fn history_lists_one_resources_events_with_request_and_account() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &["exec", "--seed", "1"], QUICKSTART);
+    let events = json_lines(&run(dir.path(), &["log", "--json"], "").stdout);
+    let kept = events.iter().find(|e| e["Type"] == "DiskDetached").unwrap()["DiskId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let history = json_lines(&run(dir.path(), &["history", &kept, "--json"], "").stdout);
+    let types: Vec<&str> = history
+        .iter()
+        .map(|e| e["Type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["DiskCreated", "SnapshotCreated", "DiskDetached"]);
+    assert!(
+        history.iter().all(|e| e["RequestId"].is_string()
+            && e["Account"] == "default"
+            && e["Time"].is_string())
+    );
+    let text = run(dir.path(), &["history", &kept], "");
+    assert_eq!(text.code, 0);
+    assert!(text.stdout.contains("request="));
+    let none = run(dir.path(), &["history", "i-nosuchthing01"], "");
+    assert_eq!(none.code, 1);
+}
+
+#[test]
+fn report_counts_releases_per_account_and_lists_what_still_costs_money() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &["exec", "--seed", "1"], QUICKSTART);
+    let report: Value =
+        serde_json::from_str(&run(dir.path(), &["report", "--json"], "").stdout).unwrap();
+    let default = &report["Accounts"][0];
+    assert_eq!(default["Account"], "default");
+    assert_eq!(default["InstancesReleased"], 3);
+    assert_eq!(default["DisksReleased"], 6);
+    assert_eq!(default["DisksDetachedKept"], 1);
+    assert_eq!(default["SnapshotsReleased"], 1);
+    assert_eq!(default["SnapshotsRetained"], 1);
+    assert_eq!(default["RetainedSnapshots"].as_array().unwrap().len(), 1);
+    assert_eq!(default["KeptDisks"][0]["Size"], 50);
+    assert_eq!(report["Accounts"][1]["Account"], "team-b");
+    assert_eq!(report["Accounts"][1]["InstancesReleased"], 1);
+    // Deleting the retained snapshot and the kept disk takes them off the
+    // list; the kept disk's own automatic snapshot is retained by DeleteDisk
+    // (its DeleteAutoSnapshot is false) and now costs money in its turn.
+    let snap = default["RetainedSnapshots"][0]["SnapshotId"]
+        .as_str()
+        .unwrap();
+    let disk = default["KeptDisks"][0]["DiskId"].as_str().unwrap();
+    let cleanup = format!(
+        "{}\n{}\n",
+        json!({"Action":"DeleteSnapshot","SnapshotId":snap,"At":"2026-03-01T00:00:00Z"}),
+        json!({"Action":"DeleteDisk","DiskId":disk,"At":"2026-03-01T00:00:01Z"})
+    );
+    let out = json_lines(&run(dir.path(), &["exec"], &cleanup).stdout);
+    assert!(out.iter().all(|l| l["Status"] == 200), "{out:?}");
+    let after: Value =
+        serde_json::from_str(&run(dir.path(), &["report", "--json"], "").stdout).unwrap();
+    let retained = after["Accounts"][0]["RetainedSnapshots"]
+        .as_array()
+        .unwrap();
+    assert_eq!(retained.len(), 1);
+    assert_ne!(retained[0]["SnapshotId"], snap);
+    assert_eq!(retained[0]["SourceDiskId"], disk);
+    assert_eq!(retained[0]["SnapshotType"], "auto");
+    assert_eq!(after["Accounts"][0]["KeptDisks"], json!([]));
+    assert_eq!(after["Accounts"][0]["DisksDeleted"], 1);
+    assert_eq!(
+        after["Accounts"][0]["SnapshotsRetained"], 2,
+        "the counters are history"
+    );
+    assert!(
+        run(dir.path(), &["report"], "")
+            .stdout
+            .contains("release report as of seq")
+    );
+}
+
+#[test]
+fn rebuild_recreates_a_projection_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &["exec", "--seed", "1"], QUICKSTART);
+    let describe = r#"{"Action":"DescribeSnapshots","At":"2026-06-01T00:00:00Z"}"#;
+    let before = json_lines(&run(dir.path(), &["exec"], describe).stdout);
+    for name in ["inventory", "report"] {
+        let out = run(dir.path(), &["rebuild", name], "");
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(out.stdout.contains("rebuilt"));
+    }
+    let describe2 = r#"{"Action":"DescribeSnapshots","At":"2026-06-01T00:00:01Z"}"#;
+    let after = json_lines(&run(dir.path(), &["exec"], describe2).stdout);
+    assert_eq!(
+        after[0]["Body"]["Snapshots"],
+        before[0]["Body"]["Snapshots"]
+    );
+    assert_ne!(run(dir.path(), &["rebuild", "nonsense"], "").code, 0);
+}

@@ -65,3 +65,20 @@ fn a_format_v1_log_accepts_new_commands_and_keeps_its_history() {
     assert!(now.starts_with(&expected), "history changed");
     assert_eq!(run(&dir, &["verify"], "").code, 0);
 }
+
+#[test]
+fn a_format_v1_log_without_an_inventory_gets_one_built_at_open() {
+    let (_tmp, _root) = fixture();
+    let dir = _tmp.path().join("ledger");
+    // The fixture predates nothing of the inventory's keys it needs: opening
+    // catches the inventory up from the log, and Describe sees the kept disk.
+    let out = run(
+        &dir,
+        &["exec"],
+        r#"{"Action":"DescribeDisks","At":"2026-02-01T00:00:00Z"}"#,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let body: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(body["Body"]["TotalCount"], 1, "{body}");
+    assert_eq!(body["Body"]["Disks"]["Disk"][0]["Status"], "Available");
+}

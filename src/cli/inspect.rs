@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::open_log;
 
-fn progress(len: u64, what: &str) -> ProgressBar {
+pub fn progress(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     if let Ok(style) = ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} ({per_sec}, {eta})")
     {
@@ -24,7 +24,7 @@ fn progress(len: u64, what: &str) -> ProgressBar {
 }
 
 /// One event as a text line: seq, time, type, account, then its fields.
-fn text_line(r: &Recorded) -> String {
+pub fn text_line(r: &Recorded) -> String {
     let mut line = format!(
         "{:>8}  {}  {:<24} {:<12}",
         r.seq,

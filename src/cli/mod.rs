@@ -1,5 +1,6 @@
 //! Argument parsing (clap) and the subcommands.
 
+mod audit;
 mod exec;
 mod inspect;
 
@@ -98,6 +99,25 @@ pub enum Command {
     },
     /// Recompute every checksum and the hash chain; print the head; exit 1 naming the first broken record.
     Verify,
+    /// Every event of one resource (instance, disk, snapshot, route table, load balancer).
+    History {
+        /// The resource id.
+        id: String,
+        /// One JSON object per event.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The release report: per account, what releases released and kept, and what still costs money.
+    Report {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Drop a projection's data and rebuild it from the whole log.
+    Rebuild {
+        /// The projection: inventory or report.
+        name: String,
+    },
 }
 
 impl WriteOpts {
@@ -154,6 +174,9 @@ pub fn main() -> ExitCode {
             inspect::replay(&cli.data, cli.cache_mb, *until, at.as_deref(), *json)
         }
         Command::Verify => inspect::verify(&cli.data, cli.cache_mb),
+        Command::History { id, json } => audit::history(&cli.data, cli.cache_mb, id, *json),
+        Command::Report { json } => audit::report(&cli.data, cli.cache_mb, *json),
+        Command::Rebuild { name } => audit::rebuild(&cli.data, cli.cache_mb, name),
     };
     match result {
         Ok(code) => code,

@@ -42,6 +42,10 @@ use crate::model::event::Recorded;
 use crate::model::id::{Account, RequestId};
 use crate::model::params::Params;
 use crate::model::time::Timestamp;
+use crate::projection::ProjectionError;
+use crate::projection::inventory::{self, Inventory};
+use crate::projection::runner::Runner;
+use crate::query::Query;
 use crate::storage::sled_store::{DEFAULT_CACHE_BYTES, SledStorage};
 use crate::storage::{Storage, StorageError};
 
@@ -257,6 +261,9 @@ pub enum LedgerError {
     /// The ledger was closed.
     #[error("the ledger is closed")]
     Closed,
+    /// A built-in projection could not be brought up to date.
+    #[error("cannot bring the inventory up to date: {0}")]
+    Projection(#[from] ProjectionError),
 }
 
 impl LedgerError {
@@ -269,9 +276,19 @@ impl LedgerError {
     }
 }
 
+/// What the writer answers: a finished reply, or a query to run over the
+/// committed inventory (by the caller's thread, so big scans never hold up
+/// the writer).
+pub(crate) enum Answer {
+    Done(Reply),
+    Query(RequestId, Query, Account),
+}
+
+pub(crate) type Responder = SyncSender<Result<Answer, LedgerError>>;
+
 pub(crate) enum Msg {
-    Execute(Request, SyncSender<Result<Reply, LedgerError>>),
-    Reject(EcsError, SyncSender<Result<Reply, LedgerError>>),
+    Execute(Request, Responder),
+    Reject(EcsError, Responder),
     Shutdown,
 }
 
@@ -279,6 +296,7 @@ pub(crate) enum Msg {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub head: Mutex<Head>,
+    pub committed: std::sync::Condvar,
     pub clock: Mutex<Timestamp>,
     pub failed: Mutex<Option<String>>,
 }
@@ -312,6 +330,18 @@ impl<S: Storage + Clone> Ledger<S> {
     /// Opens the ledger on the given storage.
     pub fn with_storage(storage: S, config: Config) -> Result<Self, LedgerError> {
         let log = EventLog::open(storage.clone())?;
+        // The inventory is written with the events; a log written before it
+        // existed (or with another version of it) is caught up first.
+        let runner = Runner::new(storage.clone());
+        let checkpoint = runner.checkpoint(inventory::NAME)?;
+        if checkpoint.seq != log.head().seq || checkpoint.version != inventory::VERSION {
+            tracing::info!(
+                from = checkpoint.seq,
+                to = log.head().seq,
+                "catching up the inventory"
+            );
+            runner.catch_up(&mut Inventory, |_| {})?;
+        }
         // A fresh ledger's manual clock starts at the system time; after that
         // only At and AdvanceClock move it.
         let clock = match (log.stored_clock()?, config.clock) {
@@ -321,6 +351,7 @@ impl<S: Storage + Clone> Ledger<S> {
         };
         let shared = Arc::new(Shared {
             head: Mutex::new(log.head()),
+            committed: std::sync::Condvar::new(),
             clock: Mutex::new(clock),
             failed: Mutex::new(None),
         });
@@ -345,10 +376,7 @@ impl<S: Storage + Clone> Ledger<S> {
         })
     }
 
-    fn send(
-        &self,
-        make: impl FnOnce(SyncSender<Result<Reply, LedgerError>>) -> Msg,
-    ) -> Result<Reply, LedgerError> {
+    fn send(&self, make: impl FnOnce(Responder) -> Msg) -> Result<Reply, LedgerError> {
         if let Some(why) = lock(&self.shared.failed).clone() {
             return Err(LedgerError::Stopped(why));
         }
@@ -358,12 +386,28 @@ impl<S: Storage + Clone> Ledger<S> {
             let tx = tx.as_ref().ok_or(LedgerError::Closed)?;
             tx.send(make(reply_tx)).map_err(|_| LedgerError::Closed)?;
         }
-        reply_rx
+        let answer = reply_rx
             .recv()
             .map_err(|_| match lock(&self.shared.failed).clone() {
                 Some(why) => LedgerError::Stopped(why),
                 None => LedgerError::Closed,
-            })?
+            })??;
+        Ok(match answer {
+            Answer::Done(reply) => reply,
+            Answer::Query(request_id, query, account) => Reply {
+                request_id,
+                outcome: match query.run(&self.storage, &account) {
+                    Ok(body) => Ok(Success {
+                        body,
+                        events: Vec::new(),
+                    }),
+                    Err(e) => {
+                        tracing::error!(error = %e, action = query.action(), "query failed");
+                        Err(EcsError::new(Code::InternalError))
+                    }
+                },
+            },
+        })
     }
 
     /// Executes one request. Returns once the request is answered: for a
@@ -383,6 +427,22 @@ impl<S: Storage + Clone> Ledger<S> {
     /// The head of the log as of the last commit.
     pub fn head(&self) -> Head {
         *lock(&self.shared.head)
+    }
+
+    /// Waits until the head is past `seq` or `timeout` passes; returns the head.
+    pub fn wait_for_head(&self, seq: u64, timeout: std::time::Duration) -> Head {
+        let head = lock(&self.shared.head);
+        if head.seq > seq {
+            return *head;
+        }
+        match self
+            .shared
+            .committed
+            .wait_timeout_while(head, timeout, |h| h.seq <= seq)
+        {
+            Ok((head, _)) => *head,
+            Err(p) => *p.into_inner().0,
+        }
     }
 
     /// The ledger clock as of the last request.

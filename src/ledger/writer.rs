@@ -11,7 +11,7 @@ use super::cache::StateCache;
 use super::idempotency::{self, Remembered};
 use super::timers::Timers;
 use super::{
-    ClockMode, Config, Durability, LedgerError, Msg, Reply, Request, Shared, Success, lock,
+    Answer, ClockMode, Config, Durability, LedgerError, Msg, Reply, Request, Shared, Success, lock,
 };
 use crate::log::{Append, Condition, EventLog, LogError, keys, record};
 use crate::model::Command;
@@ -22,12 +22,15 @@ use crate::model::id::{Account, InstanceId, RequestId};
 use crate::model::scheduler::{self, Due};
 use crate::model::state::evolve;
 use crate::model::time::Timestamp;
+use crate::projection::Checkpoint;
+use crate::projection::inventory::{self, IntoAppend, Record};
+use crate::query::Query;
 use crate::storage::Storage;
 
 /// The ledger-level action that moves a manual clock.
 pub const ADVANCE_CLOCK: &str = "AdvanceClock";
 
-type Responder = SyncSender<Result<Reply, LedgerError>>;
+type Responder = SyncSender<Result<Answer, LedgerError>>;
 
 pub(super) struct Writer<S: Storage> {
     log: EventLog<S>,
@@ -83,7 +86,7 @@ impl<S: Storage> Writer<S> {
                 }
             }
             let mut append = self.log.begin();
-            let mut answers: Vec<(Responder, Reply)> = Vec::with_capacity(msgs.len());
+            let mut answers: Vec<(Responder, Answer)> = Vec::with_capacity(msgs.len());
             let mut fatal = None;
             for msg in msgs {
                 match msg {
@@ -92,10 +95,10 @@ impl<S: Storage> Writer<S> {
                         let ids = self.ids(&append);
                         answers.push((
                             tx,
-                            Reply {
+                            Answer::Done(Reply {
                                 request_id: ids.next_request_id(),
                                 outcome: Err(error),
-                            },
+                            }),
                         ));
                     }
                     Msg::Execute(request, tx) => {
@@ -119,8 +122,8 @@ impl<S: Storage> Writer<S> {
             };
             match result {
                 Ok(()) => {
-                    for (tx, reply) in answers {
-                        let _ = tx.send(Ok(reply));
+                    for (tx, answer) in answers {
+                        let _ = tx.send(Ok(answer));
                     }
                     self.cache.trim();
                 }
@@ -147,8 +150,15 @@ impl<S: Storage> Writer<S> {
         }
     }
 
-    fn commit(&mut self, append: Append) -> Result<(), String> {
+    fn commit(&mut self, mut append: Append) -> Result<(), String> {
         self.staged_tokens.clear();
+        if append.records() > 0 {
+            let checkpoint = Checkpoint {
+                seq: append.head().seq,
+                version: inventory::VERSION,
+            };
+            append.put(keys::checkpoint(inventory::NAME), checkpoint.encode());
+        }
         let wrote = !append.is_empty();
         let records = append.records();
         let started = std::time::Instant::now();
@@ -172,6 +182,7 @@ impl<S: Storage> Writer<S> {
         }
         *lock(&self.shared.head) = head;
         *lock(&self.shared.clock) = self.clock;
+        self.shared.committed.notify_all();
         Ok(())
     }
 
@@ -211,7 +222,11 @@ impl<S: Storage> Writer<S> {
         }
     }
 
-    fn execute(&mut self, append: &mut Append, request: Request) -> Result<Reply, Fatal> {
+    fn execute(&mut self, append: &mut Append, request: Request) -> Result<Answer, Fatal> {
+        self.execute_command(append, request)
+    }
+
+    fn execute_command(&mut self, append: &mut Append, request: Request) -> Result<Answer, Fatal> {
         // 1. The clock: `At`, or the system clock, never backwards.
         let now = match request.at {
             Some(at) if at < self.clock => {
@@ -219,7 +234,7 @@ impl<S: Storage> Writer<S> {
                     "At",
                     format!("It is earlier than the ledger time {}.", self.clock),
                 );
-                return Ok(self.refuse(append, e));
+                return Ok(Answer::Done(self.refuse(append, e)));
             }
             Some(at) => at,
             None => match self.config.clock {
@@ -233,16 +248,28 @@ impl<S: Storage> Writer<S> {
         // request's Events, except for AdvanceClock, whose effect they are.
         let transitions = self.apply_due(append, now)?;
         if request.action == ADVANCE_CLOCK {
-            return self.advance_clock(append, &request, transitions);
+            return self
+                .advance_clock(append, &request, transitions)
+                .map(Answer::Done);
+        }
+        // Queries read the committed inventory once this batch is written.
+        if let Some(parsed) = Query::parse(&request.action, &request.params) {
+            return Ok(Answer::Done(match parsed {
+                Err(e) => self.refuse(append, e),
+                Ok(query) => {
+                    let request_id = self.ids(append).next_request_id();
+                    return Ok(Answer::Query(request_id, query, request.account));
+                }
+            }));
         }
         // 3. The command.
         let command = match Command::parse(&request.action, &request.params) {
             Ok(c) => c,
-            Err(e) => return Ok(self.refuse(append, e)),
+            Err(e) => return Ok(Answer::Done(self.refuse(append, e))),
         };
         let token = match request.params.client_token() {
             Ok(t) => t,
-            Err(e) => return Ok(self.refuse(append, e)),
+            Err(e) => return Ok(Answer::Done(self.refuse(append, e))),
         };
         let fingerprint = idempotency::fingerprint(&request.params);
         // 4. Idempotency.
@@ -251,16 +278,18 @@ impl<S: Storage> Writer<S> {
             && seen.is_fresh(now)
         {
             if !seen.matches(&request.action, &fingerprint) {
-                return Ok(self.refuse(append, EcsError::new(Code::IdempotentParameterMismatch)));
+                return Ok(Answer::Done(
+                    self.refuse(append, EcsError::new(Code::IdempotentParameterMismatch)),
+                ));
             }
             let body: Map<String, Value> = serde_json::from_str(&seen.body).unwrap_or_default();
-            return Ok(Reply {
+            return Ok(Answer::Done(Reply {
                 request_id: seen.request_id,
                 outcome: Ok(Success {
                     body,
                     events: Vec::new(),
                 }),
-            });
+            }));
         }
         // 5. Load the records the command names, then decide.
         let tags = command.tags();
@@ -277,10 +306,10 @@ impl<S: Storage> Writer<S> {
         let events = match command.decide(&self.cache.state, &ctx) {
             Ok(events) => events,
             Err(e) => {
-                return Ok(Reply {
+                return Ok(Answer::Done(Reply {
                     request_id,
                     outcome: Err(e),
-                });
+                }));
             }
         };
         // 6. Append, conditionally on nothing having changed under the decision.
@@ -304,13 +333,13 @@ impl<S: Storage> Writer<S> {
             append.put(key.clone(), bytes);
             self.staged_tokens.insert(key, remembered);
         }
-        Ok(Reply {
+        Ok(Answer::Done(Reply {
             request_id,
             outcome: Ok(Success {
                 body,
                 events: recorded,
             }),
-        })
+        }))
     }
 
     fn remembered(&self, account: &Account, token: &str) -> Result<Option<Remembered>, Fatal> {
@@ -348,6 +377,14 @@ impl<S: Storage> Writer<S> {
             }
         }
         self.cache.ensure(&self.log, touched.iter().cloned())?;
+        // The inventory is written with the events: each touched record's
+        // state before and after them.
+        let mut seen = std::collections::BTreeSet::new();
+        let before: Vec<(String, Option<Record>)> = touched
+            .iter()
+            .filter(|t| seen.insert(t.as_str()))
+            .map(|t| (t.clone(), Record::from_state(&self.cache.state, t)))
+            .collect();
         let mut out = Vec::with_capacity(events.len());
         for event in events {
             let recorded = append.event(
@@ -359,6 +396,16 @@ impl<S: Storage> Writer<S> {
             )?;
             evolve(&mut self.cache.state, &recorded);
             out.push(recorded);
+        }
+        for (tag, before) in &before {
+            let after = Record::from_state(&self.cache.state, tag);
+            inventory::write_change(
+                tag,
+                before.as_ref(),
+                after.as_ref(),
+                &mut IntoAppend(append),
+            )
+            .map_err(|e| Fatal(e.to_string()))?;
         }
         for tag in touched {
             if let Ok(id) = InstanceId::parse(&tag) {

@@ -1,0 +1,109 @@
+//! `history`, `report`, `rebuild`: the audit views built by projections.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use ecs_ledger::projection::history::history as history_of;
+use ecs_ledger::projection::inventory::Inventory;
+use ecs_ledger::projection::report::{self, ReleaseReport};
+use ecs_ledger::projection::runner::Runner;
+use serde_json::{Value, json};
+
+use super::inspect::{progress, text_line};
+use super::open_log;
+
+pub fn history(data: &Path, cache_mb: u64, id: &str, json: bool) -> Result<ExitCode, String> {
+    let log = open_log(data, cache_mb)?;
+    let events = history_of(&log, id).map_err(|e| e.to_string())?;
+    if events.is_empty() {
+        eprintln!("no events for {id}");
+        return Ok(ExitCode::from(1));
+    }
+    for r in &events {
+        if json {
+            println!("{}", r.to_json());
+        } else {
+            println!("{}  request={}", text_line(r), r.request_id);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn report(data: &Path, cache_mb: u64, json: bool) -> Result<ExitCode, String> {
+    let log = open_log(data, cache_mb)?;
+    let runner = Runner::new(log.storage().clone());
+    let bar = progress(log.head().seq, "report");
+    let seq = runner
+        .catch_up(&mut ReleaseReport, |s| bar.set_position(s))
+        .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    let accounts = report::read(log.storage()).map_err(|e| e.to_string())?;
+    if json {
+        let list: Vec<Value> = accounts
+            .iter()
+            .map(|a| {
+                json!({
+                    "Account": a.account,
+                    "InstancesReleased": a.counters.instances_released,
+                    "DisksReleased": a.counters.disks_released,
+                    "DisksDetachedKept": a.counters.disks_kept,
+                    "DisksDeleted": a.counters.disks_deleted,
+                    "SnapshotsReleased": a.counters.snapshots_released,
+                    "SnapshotsRetained": a.counters.snapshots_retained,
+                    "RetainedSnapshots": a.retained.iter().map(|r| json!({
+                        "SnapshotId": r.snapshot_id, "SourceDiskId": r.source_disk_id,
+                        "SnapshotType": r.snapshot_type, "Since": r.since.to_string(),
+                    })).collect::<Vec<_>>(),
+                    "KeptDisks": a.kept.iter().map(|k| json!({
+                        "DiskId": k.disk_id, "FormerInstanceId": k.former_instance_id,
+                        "Size": k.size, "Since": k.since.to_string(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!("{}", json!({"Seq": seq, "Accounts": list}));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("release report as of seq {seq}");
+    for a in &accounts {
+        let c = &a.counters;
+        println!("\naccount {}", a.account);
+        println!("  instances released        {}", c.instances_released);
+        println!("  disks released            {}", c.disks_released);
+        println!("  disks detached and kept   {}", c.disks_kept);
+        println!("  disks deleted (DeleteDisk) {}", c.disks_deleted);
+        println!("  snapshots released        {}", c.snapshots_released);
+        println!("  snapshots retained        {}", c.snapshots_retained);
+        if !a.retained.is_empty() || !a.kept.is_empty() {
+            println!("  still costing money:");
+        }
+        for r in &a.retained {
+            println!(
+                "    snapshot {} ({}) of released disk {}, retained {}",
+                r.snapshot_id, r.snapshot_type, r.source_disk_id, r.since
+            );
+        }
+        for k in &a.kept {
+            println!(
+                "    disk {} ({} GiB) kept from released instance {}, since {}",
+                k.disk_id, k.size, k.former_instance_id, k.since
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn rebuild(data: &Path, cache_mb: u64, name: &str) -> Result<ExitCode, String> {
+    let log = open_log(data, cache_mb)?;
+    let runner = Runner::new(log.storage().clone());
+    let bar = progress(log.head().seq, &format!("rebuilding {name}"));
+    let seq = match name {
+        "inventory" => runner.rebuild(&mut Inventory, |s| bar.set_position(s)),
+        "report" => runner.rebuild(&mut ReleaseReport, |s| bar.set_position(s)),
+        other => return Err(format!("unknown projection {other:?}: inventory or report")),
+    }
+    .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    println!("rebuilt {name} up to seq {seq}");
+    Ok(ExitCode::SUCCESS)
+}

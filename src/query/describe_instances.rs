@@ -1,0 +1,132 @@
+//! DescribeInstances: filters `InstanceIds` (JSON array), `Status`; paging.
+
+use serde_json::{Map, Value, json};
+
+use super::NO_EXPIRY;
+use super::paging::Paging;
+use crate::model::error::EcsError;
+use crate::model::id::{Account, InstanceId};
+use crate::model::params::{Params, json_id_list};
+use crate::model::state::Instance;
+use crate::model::values::{ChargeType, InstanceStatus};
+use crate::projection::ProjectionError;
+use crate::projection::inventory::{Kind, Reader, Record};
+use crate::storage::Storage;
+
+/// The query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescribeInstances {
+    /// Only these instances.
+    pub instance_ids: Option<Vec<InstanceId>>,
+    /// Only this status.
+    pub status: Option<InstanceStatus>,
+    /// Which page.
+    pub paging: Paging,
+}
+
+impl DescribeInstances {
+    /// Parses the parameters.
+    pub fn parse(params: &Params) -> Result<Self, EcsError> {
+        let status = match params.optional("Status") {
+            None => None,
+            Some(s) => Some(InstanceStatus::parse(s).ok_or_else(|| {
+                EcsError::invalid_because(
+                    "Status",
+                    format!("Valid values: {}.", InstanceStatus::wire_names().join(", ")),
+                )
+            })?),
+        };
+        Ok(Self {
+            instance_ids: json_id_list(params, "InstanceIds", InstanceId::parse)?,
+            status,
+            paging: Paging::parse(params)?,
+        })
+    }
+
+    /// Runs it over the inventory.
+    pub fn run<S: Storage>(
+        &self,
+        inv: &Reader<'_, S>,
+        account: &Account,
+    ) -> Result<Map<String, Value>, ProjectionError> {
+        let keep =
+            |i: &Instance| &i.account == account && self.status.is_none_or(|s| s == i.status);
+        let fetch = |id: &str| -> Result<Option<Instance>, ProjectionError> {
+            Ok(match inv.get(id)? {
+                Some(Record::Instance(i)) if keep(&i) => Some(i),
+                _ => None,
+            })
+        };
+        let (total, page) = match (&self.instance_ids, self.status) {
+            (Some(ids), _) => {
+                let mut found = Vec::new();
+                for id in ids {
+                    if let Some(i) = fetch(id.as_str())? {
+                        found.push(i);
+                    }
+                }
+                found.sort_by(|a, b| (a.creation_time, &a.id).cmp(&(b.creation_time, &b.id)));
+                found.dedup_by(|a, b| a.id == b.id);
+                let total = found.len();
+                (
+                    total,
+                    found.drain(self.paging.range(total)).collect::<Vec<_>>(),
+                )
+            }
+            (None, None) => {
+                // No filter on the record: page over the listing, fetch one page.
+                let ids = inv.list(account, Kind::Instance)?;
+                let mut page = Vec::new();
+                for id in &ids[self.paging.range(ids.len())] {
+                    if let Some(i) = fetch(id)? {
+                        page.push(i);
+                    }
+                }
+                (ids.len(), page)
+            }
+            (None, Some(_)) => {
+                let mut found = Vec::new();
+                for id in inv.list(account, Kind::Instance)? {
+                    if let Some(i) = fetch(&id)? {
+                        found.push(i);
+                    }
+                }
+                let total = found.len();
+                (
+                    total,
+                    found.drain(self.paging.range(total)).collect::<Vec<_>>(),
+                )
+            }
+        };
+        let items = page.iter().map(render).collect();
+        Ok(self.paging.body(total, "Instances", "Instance", items))
+    }
+}
+
+/// One instance in ECS's DescribeInstances shape.
+pub fn render(i: &Instance) -> Value {
+    let locks: Vec<Value> = i
+        .locks
+        .iter()
+        .map(|(reason, msg)| json!({"LockReason": reason.as_str(), "LockMsg": msg}))
+        .collect();
+    let expired_time = match (i.charge_type, i.expired_time) {
+        (ChargeType::PrePaid, Some(t)) => t.to_ecs_minutes(),
+        _ => NO_EXPIRY.to_owned(),
+    };
+    json!({
+        "InstanceId": i.id.as_str(),
+        "InstanceName": i.attributes.instance_name,
+        "Description": i.attributes.description,
+        "Status": i.status.as_str(),
+        "InstanceChargeType": i.charge_type.as_str(),
+        "ExpiredTime": expired_time,
+        "DeletionProtection": i.deletion_protection,
+        "OperationLocks": {"LockReason": locks},
+        "CreationTime": i.creation_time.to_ecs_minutes(),
+        "RegionId": i.attributes.region_id,
+        "ZoneId": i.attributes.zone_id,
+        "InstanceType": i.attributes.instance_type,
+        "ImageId": i.attributes.image_id,
+    })
+}

@@ -1,0 +1,78 @@
+//! The queries: DescribeInstances, DescribeDisks, DescribeSnapshots, answered
+//! from the inventory with ECS's filters, paging and response shapes.
+//!
+//! A query runs through the ledger like a command (the clock moves and due
+//! transitions are applied first, SPEC section 2), then reads the committed
+//! inventory: it sees every write acknowledged before it.
+
+pub mod describe_disks;
+pub mod describe_instances;
+pub mod describe_snapshots;
+pub mod paging;
+
+use serde_json::{Map, Value};
+
+use crate::model::error::EcsError;
+use crate::model::id::Account;
+use crate::model::params::Params;
+use crate::projection::ProjectionError;
+use crate::projection::inventory::Reader;
+use crate::storage::Storage;
+
+pub use describe_disks::DescribeDisks;
+pub use describe_instances::DescribeInstances;
+pub use describe_snapshots::DescribeSnapshots;
+
+/// A parsed query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// DescribeInstances.
+    DescribeInstances(DescribeInstances),
+    /// DescribeDisks.
+    DescribeDisks(DescribeDisks),
+    /// DescribeSnapshots.
+    DescribeSnapshots(DescribeSnapshots),
+}
+
+impl Query {
+    /// The query actions.
+    pub const ACTIONS: &'static [&'static str] =
+        &["DescribeInstances", "DescribeDisks", "DescribeSnapshots"];
+
+    /// Parses `action` if it is a query; `None` if it is not one.
+    pub fn parse(action: &str, params: &Params) -> Option<Result<Query, EcsError>> {
+        Some(match action {
+            "DescribeInstances" => DescribeInstances::parse(params).map(Query::DescribeInstances),
+            "DescribeDisks" => DescribeDisks::parse(params).map(Query::DescribeDisks),
+            "DescribeSnapshots" => DescribeSnapshots::parse(params).map(Query::DescribeSnapshots),
+            _ => return None,
+        })
+    }
+
+    /// The action name.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Query::DescribeInstances(_) => "DescribeInstances",
+            Query::DescribeDisks(_) => "DescribeDisks",
+            Query::DescribeSnapshots(_) => "DescribeSnapshots",
+        }
+    }
+
+    /// Runs the query for `account` over the committed inventory: the response
+    /// body fields besides RequestId.
+    pub fn run<S: Storage>(
+        &self,
+        storage: &S,
+        account: &Account,
+    ) -> Result<Map<String, Value>, ProjectionError> {
+        let reader = Reader::new(storage);
+        match self {
+            Query::DescribeInstances(q) => q.run(&reader, account),
+            Query::DescribeDisks(q) => q.run(&reader, account),
+            Query::DescribeSnapshots(q) => q.run(&reader, account),
+        }
+    }
+}
+
+/// ECS's way of saying "no expiry" for pay-as-you-go resources.
+pub const NO_EXPIRY: &str = "2099-12-31T15:59Z";
