@@ -3,6 +3,7 @@
 mod audit;
 mod exec;
 mod inspect;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -113,6 +114,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the ECS API over HTTP for the official SDKs (stops on SIGINT/SIGTERM).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// JSON list of {"AccessKeyId","AccessKeySecret","Account","Admin"}; without it the
+        /// server runs open (account `default`, loopback only).
+        #[arg(long)]
+        access_keys: Option<PathBuf>,
+        #[command(flatten)]
+        opts: WriteOpts,
+    },
     /// Drop a projection's data and rebuild it from the whole log.
     Rebuild {
         /// The projection: inventory or report.
@@ -177,6 +190,16 @@ pub fn main() -> ExitCode {
         Command::History { id, json } => audit::history(&cli.data, cli.cache_mb, id, *json),
         Command::Report { json } => audit::report(&cli.data, cli.cache_mb, *json),
         Command::Rebuild { name } => audit::rebuild(&cli.data, cli.cache_mb, name),
+        Command::Serve {
+            listen,
+            access_keys,
+            opts,
+        } => serve::run(
+            &cli.data,
+            *listen,
+            access_keys.as_deref(),
+            opts.config(cli.cache_mb),
+        ),
     };
     match result {
         Ok(code) => code,

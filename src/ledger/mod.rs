@@ -289,6 +289,7 @@ pub(crate) type Responder = SyncSender<Result<Answer, LedgerError>>;
 pub(crate) enum Msg {
     Execute(Request, Responder),
     Reject(EcsError, Responder),
+    Tick(Responder),
     Shutdown,
 }
 
@@ -422,6 +423,13 @@ impl<S: Storage + Clone> Ledger<S> {
     /// JSON, a missing Action): gives it a RequestId, drawn like any other.
     pub fn reject(&self, error: EcsError) -> Result<Reply, LedgerError> {
         self.send(|tx| Msg::Reject(error, tx))
+    }
+
+    /// Applies every transition due by now (a server calls this in the
+    /// background, so queries see transitions without a command). Returns the
+    /// transition events appended.
+    pub fn tick(&self) -> Result<Vec<Recorded>, LedgerError> {
+        self.send(Msg::Tick).map(|r| r.events().to_vec())
     }
 
     /// The head of the log as of the last commit.

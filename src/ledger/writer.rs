@@ -101,6 +101,15 @@ impl<S: Storage> Writer<S> {
                             }),
                         ));
                     }
+                    Msg::Tick(tx) => {
+                        if fatal.is_some() {
+                            continue;
+                        }
+                        match self.tick(&mut append) {
+                            Ok(reply) => answers.push((tx, Answer::Done(reply))),
+                            Err(Fatal(why)) => fatal = Some(why),
+                        }
+                    }
                     Msg::Execute(request, tx) => {
                         if fatal.is_some() {
                             drop(tx);
@@ -136,7 +145,7 @@ impl<S: Storage> Writer<S> {
                     }
                     // Answer everything still queued, then stop.
                     while let Ok(msg) = rx.try_recv() {
-                        if let Msg::Execute(_, tx) | Msg::Reject(_, tx) = msg {
+                        if let Msg::Execute(_, tx) | Msg::Reject(_, tx) | Msg::Tick(tx) = msg {
                             let _ = tx.send(Err(LedgerError::Stopped(why.clone())));
                         }
                     }
@@ -340,6 +349,24 @@ impl<S: Storage> Writer<S> {
                 events: recorded,
             }),
         }))
+    }
+
+    /// Moves a system clock to now and applies what fell due (a manual clock
+    /// stays where it is).
+    fn tick(&mut self, append: &mut Append) -> Result<Reply, Fatal> {
+        if self.config.clock == ClockMode::System {
+            let now = system_now().max(self.clock);
+            self.set_clock(append, now);
+        }
+        let events = self.apply_due(append, self.clock)?;
+        let ids = self.ids(append);
+        Ok(Reply {
+            request_id: ids.next_request_id(),
+            outcome: Ok(Success {
+                body: Map::new(),
+                events,
+            }),
+        })
     }
 
     fn remembered(&self, account: &Account, token: &str) -> Result<Option<Remembered>, Fatal> {

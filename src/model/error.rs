@@ -138,6 +138,8 @@ codes! {
     SignatureDoesNotMatch => ("SignatureDoesNotMatch", 400, "Specified signature is not matched with our calculation."),
     /// HTTP: unknown AccessKeyId.
     AccessKeyNotFound => ("InvalidAccessKeyId.NotFound", 404, "Specified access key is not found."),
+    /// HTTP: a timestamp that is not ISO 8601 UTC.
+    TimestampFormat => ("InvalidTimeStamp.Format", 400, "Specified time stamp or date value is not well formatted."),
     /// HTTP: timestamp too far from server time.
     TimestampExpired => ("InvalidTimeStamp.Expired", 400, "Specified time stamp or date value is expired."),
     /// HTTP: a signature nonce seen before.

@@ -87,8 +87,12 @@ impl DescribeDisks {
                 found.push(d);
             }
         }
-        found.sort_by(|a, b| (a.creation_time, &a.id).cmp(&(b.creation_time, &b.id)));
-        found.dedup_by(|a, b| a.id == b.id);
+        // An instance's disks keep its order (system disk first, then data
+        // disks in attach order); anything else is listed oldest first.
+        if self.disk_ids.is_some() || self.instance_id.is_none() {
+            found.sort_by(|a, b| (a.creation_time, &a.id).cmp(&(b.creation_time, &b.id)));
+            found.dedup_by(|a, b| a.id == b.id);
+        }
         let total = found.len();
         let items = found[self.paging.range(total)].iter().map(render).collect();
         Ok(self.paging.body(total, "Disks", "Disk", items))

@@ -84,6 +84,11 @@ macro_rules! commands {
             pub fn is_platform(&self) -> bool {
                 match self { $( Command::$variant(_) => $platform, )* }
             }
+
+            /// Whether the action of this name is a platform action.
+            pub fn is_platform_action(action: &str) -> bool {
+                match action { $( stringify!($variant) => $platform, )* _ => false }
+            }
         }
 
         $(

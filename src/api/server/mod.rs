@@ -1,0 +1,324 @@
+//! `ecs-ledger serve`: the ECS RPC API over HTTP, for the official SDKs.
+//!
+//! `GET` or `POST` on `/`, parameters from the query string and an
+//! `application/x-www-form-urlencoded` body, merged. v1 (HMAC-SHA1) and v3
+//! (ACS3-HMAC-SHA256) signatures, timestamp skew and nonce replay checks, ECS
+//! error bodies and content types, `Format` JSON/XML (default: JSON under v3,
+//! XML otherwise). Requests go through the ledger's group commit on blocking
+//! threads; due transitions are applied in the background every second.
+
+pub mod keys;
+pub mod render;
+pub mod signature;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request as HttpRequest, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use serde_json::Value;
+
+use crate::ledger::{Ledger, Request};
+use crate::model::Command;
+use crate::model::error::{Code, EcsError};
+use crate::model::id::{Account, RequestId};
+use crate::model::params::Params;
+use crate::model::time::Timestamp;
+use crate::storage::Storage;
+use keys::AccessKeys;
+use render::Format;
+use signature::{Parts, Verifier, Version};
+
+/// Largest request body accepted (ECS RPC bodies are small forms).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// Parameters that belong to the transport and the signature, not the action.
+const TRANSPORT: &[&str] = &[
+    "Action",
+    "Version",
+    "Format",
+    "AccessKeyId",
+    "Signature",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "SignatureType",
+    "Timestamp",
+    "SecurityToken",
+];
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Access keys; without them the server runs open as account `default`,
+    /// loopback only.
+    pub access_keys: Option<AccessKeys>,
+    /// How often due transitions are applied in the background.
+    pub tick: Duration,
+}
+
+struct App<S: Storage + Clone> {
+    ledger: Arc<Ledger<S>>,
+    verifier: Option<Verifier>,
+}
+
+/// Serves until SIGINT or SIGTERM: stops accepting, finishes the requests in
+/// flight, then returns (the caller closes the ledger, which flushes it).
+/// `ready` is called with the bound address once listening.
+pub fn serve<S: Storage + Clone>(
+    ledger: Arc<Ledger<S>>,
+    config: ServeConfig,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), String> {
+    if config.access_keys.is_none() && !config.listen.ip().is_loopback() {
+        return Err(format!(
+            "refusing to listen on {} without --access-keys: an open server only listens on loopback",
+            config.listen
+        ));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("ecs-ledger-http")
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        match &config.access_keys {
+            Some(keys) => tracing::info!(%addr, keys = keys.len(), "listening"),
+            None => tracing::warn!(%addr, "listening OPEN: no access keys, every request acts as account `default` with admin rights"),
+        }
+        let app = Arc::new(App {
+            ledger: ledger.clone(),
+            verifier: config.access_keys.map(Verifier::new),
+        });
+        let ticker = {
+            let ledger = ledger.clone();
+            let every = config.tick;
+            tokio::spawn(async move {
+                let mut interval = tokio::time::interval(every);
+                loop {
+                    interval.tick().await;
+                    let ledger = ledger.clone();
+                    match tokio::task::spawn_blocking(move || ledger.tick()).await {
+                        Ok(Ok(events)) if !events.is_empty() => {
+                            tracing::debug!(events = events.len(), "applied due transitions")
+                        }
+                        Ok(Err(e)) => {
+                            tracing::error!(error = %e, "background transitions stopped");
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+            })
+        };
+        let router = Router::new().fallback(handle::<S>).with_state(app);
+        ready(addr);
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| format!("server error: {e}"));
+        ticker.abort();
+        tracing::info!("stopped accepting; in-flight requests finished");
+        served
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+fn respond(status: u16, format: Format, body: String) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    response
+}
+
+fn fail(format: Format, host: &str, request_id: RequestId, error: &EcsError) -> Response {
+    respond(
+        error.http_status(),
+        format,
+        render::error(format, &request_id.to_string(), host, error),
+    )
+}
+
+fn pairs(text: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(text).into_owned().collect()
+}
+
+async fn handle<S: Storage + Clone>(
+    State(app): State<Arc<App<S>>>,
+    request: HttpRequest,
+) -> Response {
+    let (head, body) = request.into_parts();
+    let host = head
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("ecs.aliyuncs.com")
+        .to_owned();
+    let query = pairs(head.uri.query().unwrap_or_default().as_bytes());
+    let format_param = query
+        .iter()
+        .find(|(k, _)| k == "Format")
+        .map(|(_, v)| v.clone());
+    let is_v3 = head
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|a| a.starts_with(signature::ACS3));
+    let default_format = if is_v3 { Format::Json } else { Format::Xml };
+    let mut format = Format::choose(format_param.as_deref(), default_format);
+    // A RequestId for answers refused before they reach the ledger.
+    let early_id = || RequestId::from_uuid(uuid::Uuid::new_v4());
+    let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => {
+            return fail(
+                format,
+                &host,
+                early_id(),
+                &EcsError::new(Code::RequestTooLarge),
+            );
+        }
+    };
+    if head.uri.path() != "/" || !matches!(head.method.as_str(), "GET" | "POST") {
+        return fail(
+            format,
+            &host,
+            early_id(),
+            &EcsError::new(Code::InvalidActionNotFound),
+        );
+    }
+    let is_form = head
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let parts = Parts {
+        method: head.method.as_str().to_owned(),
+        path: head.uri.path().to_owned(),
+        query,
+        form: if is_form { pairs(&bytes) } else { Vec::new() },
+        headers: head
+            .headers
+            .iter()
+            .filter_map(|(k, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (k.as_str().to_ascii_lowercase(), v.to_owned()))
+            })
+            .collect(),
+        body: bytes.to_vec(),
+    };
+    let merged = parts.params();
+    if let Some(f) = merged.get("Format") {
+        format = Format::choose(Some(f), default_format);
+    }
+    // Who is asking.
+    let (account, admin, version) = match &app.verifier {
+        None => (
+            Account::default(),
+            true,
+            if is_v3 { Version::V3 } else { Version::V1 },
+        ),
+        Some(verifier) => {
+            let now = Timestamp::from_unix(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0),
+            )
+            .unwrap_or(Timestamp::EPOCH);
+            match verifier.verify(&parts, now) {
+                Ok(identity) => (
+                    identity.key.account.clone(),
+                    identity.key.admin,
+                    identity.version,
+                ),
+                Err(e) => return fail(format, &host, early_id(), &e),
+            }
+        }
+    };
+    let action = match version {
+        Version::V3 => parts.header("x-acs-action").map(str::to_owned),
+        Version::V1 => merged.get("Action").cloned(),
+    }
+    .or_else(|| merged.get("Action").cloned())
+    .unwrap_or_default();
+    if action.is_empty() {
+        return fail(format, &host, early_id(), &EcsError::missing("Action"));
+    }
+    if !admin && (Command::is_platform_action(&action) || action == "AdvanceClock") {
+        let e = EcsError::with_message(
+            Code::Forbidden,
+            format!(
+                "{} {action} is a platform action: only an admin access key may call it.",
+                Code::Forbidden.template()
+            ),
+        );
+        return fail(format, &host, early_id(), &e);
+    }
+    let mut params = Params::new();
+    for (k, v) in merged {
+        if !TRANSPORT.contains(&k.as_str()) {
+            params.insert(k, v);
+        }
+    }
+    let request = Request {
+        action: action.clone(),
+        params,
+        account,
+        at: None,
+    };
+    let ledger = app.ledger.clone();
+    let reply = match tokio::task::spawn_blocking(move || ledger.execute(request)).await {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(e)) => return fail(format, &host, early_id(), &e.to_ecs()),
+        Err(_) => {
+            return fail(
+                format,
+                &host,
+                early_id(),
+                &EcsError::new(Code::InternalError),
+            );
+        }
+    };
+    match reply.error() {
+        Some(e) => fail(format, &host, reply.request_id, e),
+        None => {
+            let body: Value = reply.body();
+            respond(200, format, render::success(format, &action, &body))
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! `serve`: the HTTP endpoint.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ecs_ledger::api::server::keys::AccessKeys;
+use ecs_ledger::api::server::{ServeConfig, serve};
+use ecs_ledger::ledger::{Config, Ledger};
+
+pub fn run(
+    data: &Path,
+    listen: SocketAddr,
+    keys: Option<&Path>,
+    config: Config,
+) -> Result<ExitCode, String> {
+    let access_keys = keys.map(AccessKeys::load).transpose()?;
+    if access_keys.is_none() && !listen.ip().is_loopback() {
+        return Err(format!(
+            "refusing to listen on {listen} without --access-keys: an open server only listens on loopback"
+        ));
+    }
+    let ledger =
+        Arc::new(Ledger::open(data, config).map_err(|e| format!("{e} ({})", data.display()))?);
+    let served = serve(
+        ledger.clone(),
+        ServeConfig {
+            listen,
+            access_keys,
+            tick: Duration::from_secs(1),
+        },
+        |addr| {
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "listening on http://{addr}");
+            let _ = out.flush();
+        },
+    );
+    // Flush and stop the writer whatever happened to the server.
+    let closed = ledger.close().map_err(|e| e.to_string());
+    served?;
+    closed?;
+    Ok(ExitCode::SUCCESS)
+}
