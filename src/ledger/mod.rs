@@ -25,6 +25,7 @@
 
 pub mod cache;
 pub mod idempotency;
+pub mod inline;
 pub mod timers;
 mod writer;
 
@@ -302,6 +303,70 @@ pub(crate) struct Shared {
     pub failed: Mutex<Option<String>>,
 }
 
+/// Opens the log on `storage`, brings the inventory up to date, and builds
+/// the writer (shared by the threaded [`Ledger`] and [`inline::Inline`]).
+pub(crate) fn open_writer<S: Storage + Clone>(
+    storage: S,
+    config: Config,
+) -> Result<(writer::Writer<S>, Arc<Shared>), LedgerError> {
+    let log = EventLog::open(storage.clone())?;
+    // The inventory is written with the events; a log written before it
+    // existed (or with another version of it) is caught up first.
+    let runner = Runner::new(storage);
+    let checkpoint = runner.checkpoint(inventory::NAME)?;
+    if checkpoint.seq != log.head().seq || checkpoint.version != inventory::VERSION {
+        tracing::info!(
+            from = checkpoint.seq,
+            to = log.head().seq,
+            "catching up the inventory"
+        );
+        runner.catch_up(&mut Inventory, |_| {})?;
+    }
+    // A fresh ledger's manual clock starts at the system time; after that
+    // only At and AdvanceClock move it.
+    let clock = match (log.stored_clock()?, config.clock) {
+        (Some(stored), _) => stored,
+        (None, ClockMode::Manual) => writer::system_now(),
+        (None, ClockMode::System) => Timestamp::EPOCH,
+    };
+    let shared = Arc::new(Shared {
+        head: Mutex::new(log.head()),
+        committed: std::sync::Condvar::new(),
+        clock: Mutex::new(clock),
+        failed: Mutex::new(None),
+    });
+    tracing::info!(
+        head = log.head().seq,
+        clock = %clock,
+        durability = %config.durability,
+        seeded = config.seed.is_some(),
+        "ledger opened"
+    );
+    let writer = writer::Writer::new(log, config, clock, shared.clone())?;
+    Ok((writer, shared))
+}
+
+/// Turns a writer's answer into the caller's reply (running a query over the
+/// committed inventory).
+pub(crate) fn finish_answer<S: Storage>(storage: &S, answer: Answer) -> Reply {
+    match answer {
+        Answer::Done(reply) => reply,
+        Answer::Query(request_id, query, account) => Reply {
+            request_id,
+            outcome: match query.run(storage, &account) {
+                Ok(body) => Ok(Success {
+                    body,
+                    events: Vec::new(),
+                }),
+                Err(e) => {
+                    tracing::error!(error = %e, action = query.action(), "query failed");
+                    Err(EcsError::new(Code::InternalError))
+                }
+            },
+        },
+    }
+}
+
 /// A handle to a running ledger. Cheap to share across threads (`&Ledger` is
 /// `Sync`); dropping it closes the ledger.
 pub struct Ledger<S: Storage + Clone = SledStorage> {
@@ -330,40 +395,7 @@ impl Ledger<SledStorage> {
 impl<S: Storage + Clone> Ledger<S> {
     /// Opens the ledger on the given storage.
     pub fn with_storage(storage: S, config: Config) -> Result<Self, LedgerError> {
-        let log = EventLog::open(storage.clone())?;
-        // The inventory is written with the events; a log written before it
-        // existed (or with another version of it) is caught up first.
-        let runner = Runner::new(storage.clone());
-        let checkpoint = runner.checkpoint(inventory::NAME)?;
-        if checkpoint.seq != log.head().seq || checkpoint.version != inventory::VERSION {
-            tracing::info!(
-                from = checkpoint.seq,
-                to = log.head().seq,
-                "catching up the inventory"
-            );
-            runner.catch_up(&mut Inventory, |_| {})?;
-        }
-        // A fresh ledger's manual clock starts at the system time; after that
-        // only At and AdvanceClock move it.
-        let clock = match (log.stored_clock()?, config.clock) {
-            (Some(stored), _) => stored,
-            (None, ClockMode::Manual) => writer::system_now(),
-            (None, ClockMode::System) => Timestamp::EPOCH,
-        };
-        let shared = Arc::new(Shared {
-            head: Mutex::new(log.head()),
-            committed: std::sync::Condvar::new(),
-            clock: Mutex::new(clock),
-            failed: Mutex::new(None),
-        });
-        tracing::info!(
-            head = log.head().seq,
-            clock = %clock,
-            durability = %config.durability,
-            seeded = config.seed.is_some(),
-            "ledger opened"
-        );
-        let writer = writer::Writer::new(log, config, clock, shared.clone())?;
+        let (writer, shared) = open_writer(storage.clone(), config)?;
         let (tx, rx) = mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("ecs-ledger-writer".into())
@@ -393,22 +425,7 @@ impl<S: Storage + Clone> Ledger<S> {
                 Some(why) => LedgerError::Stopped(why),
                 None => LedgerError::Closed,
             })??;
-        Ok(match answer {
-            Answer::Done(reply) => reply,
-            Answer::Query(request_id, query, account) => Reply {
-                request_id,
-                outcome: match query.run(&self.storage, &account) {
-                    Ok(body) => Ok(Success {
-                        body,
-                        events: Vec::new(),
-                    }),
-                    Err(e) => {
-                        tracing::error!(error = %e, action = query.action(), "query failed");
-                        Err(EcsError::new(Code::InternalError))
-                    }
-                },
-            },
-        })
+        Ok(finish_answer(&self.storage, answer))
     }
 
     /// Executes one request. Returns once the request is answered: for a

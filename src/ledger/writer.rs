@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::Receiver;
 
 use bincode::Options;
 use serde_json::{Map, Value};
@@ -30,9 +30,14 @@ use crate::storage::Storage;
 /// The ledger-level action that moves a manual clock.
 pub const ADVANCE_CLOCK: &str = "AdvanceClock";
 
-type Responder = SyncSender<Result<Answer, LedgerError>>;
+/// One unit of work for the writer.
+pub(crate) enum Job {
+    Execute(Request),
+    Reject(EcsError),
+    Tick,
+}
 
-pub(super) struct Writer<S: Storage> {
+pub(crate) struct Writer<S: Storage> {
     log: EventLog<S>,
     config: Config,
     cache: StateCache,
@@ -55,7 +60,7 @@ impl From<LogError> for Fatal {
 }
 
 impl<S: Storage> Writer<S> {
-    pub(super) fn new(
+    pub(crate) fn new(
         log: EventLog<S>,
         config: Config,
         clock: Timestamp,
@@ -85,62 +90,33 @@ impl<S: Storage> Writer<S> {
                     Err(_) => break,
                 }
             }
-            let mut append = self.log.begin();
-            let mut answers: Vec<(Responder, Answer)> = Vec::with_capacity(msgs.len());
-            let mut fatal = None;
+            let mut jobs = Vec::with_capacity(msgs.len());
+            let mut responders = Vec::with_capacity(msgs.len());
             for msg in msgs {
                 match msg {
                     Msg::Shutdown => shutdown = true,
+                    Msg::Execute(request, tx) => {
+                        jobs.push(Job::Execute(request));
+                        responders.push(tx);
+                    }
                     Msg::Reject(error, tx) => {
-                        let ids = self.ids(&append);
-                        answers.push((
-                            tx,
-                            Answer::Done(Reply {
-                                request_id: ids.next_request_id(),
-                                outcome: Err(error),
-                            }),
-                        ));
+                        jobs.push(Job::Reject(error));
+                        responders.push(tx);
                     }
                     Msg::Tick(tx) => {
-                        if fatal.is_some() {
-                            continue;
-                        }
-                        match self.tick(&mut append) {
-                            Ok(reply) => answers.push((tx, Answer::Done(reply))),
-                            Err(Fatal(why)) => fatal = Some(why),
-                        }
-                    }
-                    Msg::Execute(request, tx) => {
-                        if fatal.is_some() {
-                            drop(tx);
-                            continue;
-                        }
-                        match self.execute(&mut append, request) {
-                            Ok(reply) => answers.push((tx, reply)),
-                            Err(Fatal(why)) => {
-                                fatal = Some(why);
-                                drop(tx);
-                            }
-                        }
+                        jobs.push(Job::Tick);
+                        responders.push(tx);
                     }
                 }
             }
-            let result = match fatal {
-                Some(why) => Err(why),
-                None => self.commit(append),
-            };
-            match result {
-                Ok(()) => {
-                    for (tx, answer) in answers {
+            match self.run_batch(jobs) {
+                Ok(answers) => {
+                    for (tx, answer) in responders.into_iter().zip(answers) {
                         let _ = tx.send(Ok(answer));
                     }
-                    self.cache.trim();
                 }
                 Err(why) => {
-                    tracing::error!(error = %why, "the ledger stops: nothing more is accepted");
-                    *lock(&self.shared.failed) = Some(why.clone());
-                    self.cache.clear();
-                    for (tx, _) in answers {
+                    for tx in responders {
                         let _ = tx.send(Err(LedgerError::Stopped(why.clone())));
                     }
                     // Answer everything still queued, then stop.
@@ -153,9 +129,63 @@ impl<S: Storage> Writer<S> {
                 }
             }
         }
+        self.finish();
+    }
+
+    /// Flushes at shutdown.
+    pub(crate) fn finish(&mut self) {
         if let Err(e) = self.log.storage().flush() {
             tracing::error!(error = %e, "final flush failed");
             *lock(&self.shared.failed) = Some(e.to_string());
+        }
+    }
+
+    /// One group commit: decides every job in order against the state
+    /// including the jobs before it, writes all of it in one atomic batch,
+    /// makes it durable, and returns one answer per job. An error means
+    /// nothing of the batch is acknowledged and the writer has stopped.
+    pub(crate) fn run_batch(&mut self, jobs: Vec<Job>) -> Result<Vec<Answer>, String> {
+        if let Some(why) = lock(&self.shared.failed).clone() {
+            return Err(why);
+        }
+        let mut append = self.log.begin();
+        let mut answers = Vec::with_capacity(jobs.len());
+        let mut fatal = None;
+        for job in jobs {
+            let answer = match job {
+                Job::Reject(error) => {
+                    let ids = self.ids(&append);
+                    Ok(Answer::Done(Reply {
+                        request_id: ids.next_request_id(),
+                        outcome: Err(error),
+                    }))
+                }
+                Job::Tick => self.tick(&mut append).map(Answer::Done),
+                Job::Execute(request) => self.execute(&mut append, request),
+            };
+            match answer {
+                Ok(a) => answers.push(a),
+                Err(Fatal(why)) => {
+                    fatal = Some(why);
+                    break;
+                }
+            }
+        }
+        let result = match fatal {
+            Some(why) => Err(why),
+            None => self.commit(append),
+        };
+        match result {
+            Ok(()) => {
+                self.cache.trim();
+                Ok(answers)
+            }
+            Err(why) => {
+                tracing::error!(error = %why, "the ledger stops: nothing more is accepted");
+                *lock(&self.shared.failed) = Some(why.clone());
+                self.cache.clear();
+                Err(why)
+            }
         }
     }
 

@@ -201,6 +201,20 @@ async fn handle<S: Storage + Clone>(
     let mut format = Format::choose(format_param.as_deref(), default_format);
     // A RequestId for answers refused before they reach the ledger.
     let early_id = || RequestId::from_uuid(uuid::Uuid::new_v4());
+    // Refuse a declared oversized body before reading any of it.
+    let declared = head
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return fail(
+            format,
+            &host,
+            early_id(),
+            &EcsError::new(Code::RequestTooLarge),
+        );
+    }
     let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
         Ok(b) => b,
         Err(_) => {
