@@ -21,4 +21,5 @@ pub mod model;
 pub mod projection;
 pub mod query;
 pub mod replay;
+pub mod sim;
 pub mod storage;

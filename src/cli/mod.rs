@@ -4,6 +4,7 @@ mod audit;
 mod exec;
 mod inspect;
 mod serve;
+mod simulate;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -126,6 +127,37 @@ pub enum Command {
         #[command(flatten)]
         opts: WriteOpts,
     },
+    /// Deterministic simulation against an independent oracle, with faults on
+    /// purpose; prints a summary, or the failure and how to reproduce it.
+    Simulate {
+        /// Seed of the workload, the faults and the ids.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Run every seed of START..END instead (long-run mode); stops at the first failure.
+        #[arg(long, value_name = "START..END")]
+        seeds: Option<String>,
+        /// Generated operations per seed.
+        #[arg(long, default_value_t = 1000)]
+        steps: u64,
+        /// Inject faults: crashes, torn and unacknowledged writes, failed writes, lost answers.
+        #[arg(long)]
+        faults: bool,
+        /// Accounts the workload acts as.
+        #[arg(long, default_value_t = 2)]
+        accounts: u8,
+        /// On failure, shrink the trace and save it to this file.
+        #[arg(long)]
+        shrink: Option<PathBuf>,
+        /// Run a saved trace (from --shrink) instead of generating one.
+        #[arg(long)]
+        replay: Option<PathBuf>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Test the simulator itself: the oracle forgets row 7, so runs must fail.
+        #[arg(long, hide = true)]
+        plant_forget_row_7: bool,
+    },
     /// Drop a projection's data and rebuild it from the whole log.
     Rebuild {
         /// The projection: inventory or report.
@@ -159,9 +191,9 @@ pub fn open_log(dir: &Path, cache_mb: u64) -> Result<EventLog<SledStorage>, Stri
     EventLog::open(storage).map_err(|e| format!("cannot open {}: {e}", dir.display()))
 }
 
-fn init_tracing() {
+fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -172,8 +204,13 @@ fn init_tracing() {
 
 /// Runs the command line.
 pub fn main() -> ExitCode {
-    init_tracing();
     let cli = Cli::parse();
+    // A simulation stops ledgers on purpose: their error logs are expected.
+    init_tracing(if matches!(cli.command, Command::Simulate { .. }) {
+        "off"
+    } else {
+        "warn"
+    });
     let result = match &cli.command {
         Command::Exec { file, opts } => {
             exec::run(&cli.data, file.as_deref(), opts.config(cli.cache_mb))
@@ -190,6 +227,27 @@ pub fn main() -> ExitCode {
         Command::History { id, json } => audit::history(&cli.data, cli.cache_mb, id, *json),
         Command::Report { json } => audit::report(&cli.data, cli.cache_mb, *json),
         Command::Rebuild { name } => audit::rebuild(&cli.data, cli.cache_mb, name),
+        Command::Simulate {
+            seed,
+            seeds,
+            steps,
+            faults,
+            accounts,
+            shrink,
+            replay,
+            json,
+            plant_forget_row_7,
+        } => simulate::run_cli(simulate::Args {
+            plant: *plant_forget_row_7,
+            seed: *seed,
+            seeds: seeds.clone(),
+            steps: *steps,
+            faults: *faults,
+            accounts: *accounts,
+            shrink: shrink.clone(),
+            replay: replay.clone(),
+            json: *json,
+        }),
         Command::Serve {
             listen,
             access_keys,

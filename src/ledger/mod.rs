@@ -9,6 +9,12 @@
 //! every caller. Durable throughput grows with the number of callers instead
 //! of being one flush per command.
 //!
+//! Requests that share a group commit are concurrent: commands are decided in
+//! the order they arrived, each seeing the ones before it; queries are
+//! answered once the whole batch is written, so they see every write of their
+//! batch. Both are valid linearizations of concurrent requests, and a caller
+//! always sees its own acknowledged writes.
+//!
 //! ```
 //! use ecs_ledger::ledger::{Config, Ledger, Request};
 //! use ecs_ledger::storage::memory::MemoryStorage;
@@ -124,6 +130,9 @@ pub struct Config {
     pub cache_records: usize,
     /// Most requests in one group commit.
     pub max_batch: usize,
+    /// Where a fresh ledger's clock starts (default: the system time for a
+    /// manual clock). Simulations set it so nothing reads the wall clock.
+    pub start_clock: Option<Timestamp>,
 }
 
 impl Default for Config {
@@ -136,6 +145,7 @@ impl Default for Config {
             sled_cache_bytes: DEFAULT_CACHE_BYTES,
             cache_records: 200_000,
             max_batch: 512,
+            start_clock: None,
         }
     }
 }
@@ -324,10 +334,11 @@ pub(crate) fn open_writer<S: Storage + Clone>(
     }
     // A fresh ledger's manual clock starts at the system time; after that
     // only At and AdvanceClock move it.
-    let clock = match (log.stored_clock()?, config.clock) {
-        (Some(stored), _) => stored,
-        (None, ClockMode::Manual) => writer::system_now(),
-        (None, ClockMode::System) => Timestamp::EPOCH,
+    let clock = match (log.stored_clock()?, config.start_clock, config.clock) {
+        (Some(stored), _, _) => stored,
+        (None, Some(start), _) => start,
+        (None, None, ClockMode::Manual) => writer::system_now(),
+        (None, None, ClockMode::System) => Timestamp::EPOCH,
     };
     let shared = Arc::new(Shared {
         head: Mutex::new(log.head()),

@@ -48,6 +48,8 @@ pub struct Instance {
     pub load_balancers: BTreeSet<LoadBalancerId>,
     /// When it was created.
     pub creation_time: Timestamp,
+    /// The seq of the event that created it (creation order).
+    pub created_seq: u64,
     /// Kept ECS attributes.
     pub attributes: InstanceAttributes,
 }
@@ -147,6 +149,8 @@ pub struct Disk {
     pub snapshots: Vec<SnapshotId>,
     /// When it was created.
     pub creation_time: Timestamp,
+    /// The seq of the event that created it (creation order).
+    pub created_seq: u64,
 }
 
 /// A snapshot.
@@ -170,6 +174,8 @@ pub struct Snapshot {
     pub retained: bool,
     /// When it was taken.
     pub creation_time: Timestamp,
+    /// The seq of the event that created it (creation order).
+    pub created_seq: u64,
 }
 
 /// A VPC route table, as far as the ledger models it: entries pointing at instances.
@@ -287,6 +293,7 @@ pub fn evolve(state: &mut State, recorded: &Recorded) {
                     routes: BTreeSet::new(),
                     load_balancers: BTreeSet::new(),
                     creation_time: at,
+                    created_seq: recorded.seq,
                     attributes: InstanceAttributes {
                         instance_name: e.instance_name.clone(),
                         instance_type: e.instance_type.clone(),
@@ -319,6 +326,7 @@ pub fn evolve(state: &mut State, recorded: &Recorded) {
                     charge_type: e.disk_charge_type,
                     snapshots: Vec::new(),
                     creation_time: at,
+                    created_seq: recorded.seq,
                 },
             );
             if let Some(i) = e
@@ -426,6 +434,7 @@ pub fn evolve(state: &mut State, recorded: &Recorded) {
                     name: e.snapshot_name.clone(),
                     retained: false,
                     creation_time: at,
+                    created_seq: recorded.seq,
                 },
             );
             if let Some(d) = state.disks.get_mut(&e.disk_id) {

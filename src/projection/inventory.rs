@@ -13,7 +13,7 @@
 //! | key | value |
 //! |---|---|
 //! | `r` + id | the record (bincode of [`Record`]) |
-//! | `l` + account + `0x00` + kind (`i`/`d`/`s`) + creation time (u64 BE) + id | empty: the per-account listing in creation order |
+//! | `l` + account + `0x00` + kind (`i`/`d`/`s`) + seq of the creating event (u64 BE) + id | empty: the per-account listing in creation order |
 
 use std::collections::BTreeSet;
 
@@ -25,7 +25,6 @@ use crate::log::{keys, record};
 use crate::model::event::Recorded;
 use crate::model::id::{Account, DiskId, InstanceId, SnapshotId};
 use crate::model::state::{Disk, Instance, Snapshot, State, evolve};
-use crate::model::time::Timestamp;
 use crate::storage::{Storage, StorageError};
 
 /// The projection's name.
@@ -94,11 +93,11 @@ impl Record {
         }
     }
 
-    fn listing(&self) -> (Kind, &Account, Timestamp, &str) {
+    fn listing(&self) -> (Kind, &Account, u64, &str) {
         match self {
-            Record::Instance(i) => (Kind::Instance, &i.account, i.creation_time, i.id.as_str()),
-            Record::Disk(d) => (Kind::Disk, &d.account, d.creation_time, d.id.as_str()),
-            Record::Snapshot(s) => (Kind::Snapshot, &s.account, s.creation_time, s.id.as_str()),
+            Record::Instance(i) => (Kind::Instance, &i.account, i.created_seq, i.id.as_str()),
+            Record::Disk(d) => (Kind::Disk, &d.account, d.created_seq, d.id.as_str()),
+            Record::Snapshot(s) => (Kind::Snapshot, &s.account, s.created_seq, s.id.as_str()),
         }
     }
 
@@ -139,9 +138,9 @@ pub fn listing_prefix(account: &Account, kind: Kind) -> Vec<u8> {
 }
 
 fn listing_key(record: &Record) -> Vec<u8> {
-    let (kind, account, time, id) = record.listing();
+    let (kind, account, created_seq, id) = record.listing();
     let mut k = listing_prefix(account, kind);
-    k.extend_from_slice(&(time.unix().max(0) as u64).to_be_bytes());
+    k.extend_from_slice(&created_seq.to_be_bytes());
     k.extend_from_slice(id.as_bytes());
     k
 }

@@ -90,7 +90,7 @@ impl DescribeDisks {
         // An instance's disks keep its order (system disk first, then data
         // disks in attach order); anything else is listed oldest first.
         if self.disk_ids.is_some() || self.instance_id.is_none() {
-            found.sort_by(|a, b| (a.creation_time, &a.id).cmp(&(b.creation_time, &b.id)));
+            found.sort_by_key(|r| r.created_seq);
             found.dedup_by(|a, b| a.id == b.id);
         }
         let total = found.len();

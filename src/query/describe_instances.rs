@@ -65,7 +65,7 @@ impl DescribeInstances {
                         found.push(i);
                     }
                 }
-                found.sort_by(|a, b| (a.creation_time, &a.id).cmp(&(b.creation_time, &b.id)));
+                found.sort_by_key(|r| r.created_seq);
                 found.dedup_by(|a, b| a.id == b.id);
                 let total = found.len();
                 (

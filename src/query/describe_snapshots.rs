@@ -90,7 +90,7 @@ impl DescribeSnapshots {
                 found.push(s);
             }
         }
-        found.sort_by(|a, b| (a.creation_time, &a.id).cmp(&(b.creation_time, &b.id)));
+        found.sort_by_key(|r| r.created_seq);
         found.dedup_by(|a, b| a.id == b.id);
         let total = found.len();
         let items = found[self.paging.range(total)].iter().map(render).collect();
