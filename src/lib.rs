@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod bench;
 pub mod ledger;
 pub mod log;
 pub mod model;

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use common::workload::{Pools, Step, op, step};
+use ecs_ledger::ledger::cache::Load;
 use ecs_ledger::ledger::{ClockMode, Config, Durability, Ledger, LedgerError, Request};
 use ecs_ledger::log::{Condition, EventLog};
 use ecs_ledger::model::Code;
@@ -32,11 +33,16 @@ fn log_of<S: Storage>(storage: S) -> Vec<Recorded> {
 /// The ledger (tag-index loading, bounded cache, timer index, storage) and the
 /// pure model (whole state in memory) fed the same seeded requests write the
 /// same log, answer the same, and draw the same ids.
-fn differential(ops: &[common::workload::Op], cache_records: usize) -> Result<(), TestCaseError> {
+fn differential(
+    ops: &[common::workload::Op],
+    cache_records: usize,
+    load: Load,
+) -> Result<(), TestCaseError> {
     let storage = MemoryStorage::new();
     let config = Config {
         seed: Some(1),
         cache_records,
+        load,
         durability: Durability::None,
         ..Config::default()
     };
@@ -116,14 +122,20 @@ proptest! {
 
     #[test]
     fn the_ledger_writes_exactly_what_the_pure_model_decides(ops in proptest::collection::vec(op(), 1..50)) {
-        differential(&ops, 200_000)?;
+        differential(&ops, 200_000, Load::Snapshot)?;
     }
 
     /// A cache of 3 records is cleared after nearly every batch, so almost
-    /// every decision loads its records again through the tag index.
+    /// every decision loads its records again from the inventory's snapshots.
+    #[test]
+    fn loading_from_snapshots_after_eviction_changes_nothing(ops in proptest::collection::vec(op(), 1..50)) {
+        differential(&ops, 3, Load::Snapshot)?;
+    }
+
+    /// The same, folding each record's events through the tag index.
     #[test]
     fn loading_through_the_tag_index_after_eviction_changes_nothing(ops in proptest::collection::vec(op(), 1..50)) {
-        differential(&ops, 3)?;
+        differential(&ops, 3, Load::TagIndex)?;
     }
 }
 

@@ -124,7 +124,7 @@ pub fn replay(
     );
     let s = &point.state;
     println!("\ninstances: {}", s.instances.len());
-    for i in s.instances.values() {
+    for i in ecs_ledger::replay::sorted(&s.instances) {
         let locks: Vec<&str> = i.locks.keys().map(|l| l.as_str()).collect();
         println!(
             "  {}  {:<8} {:<8} {:<9} protection={} locks=[{}] disks={} routes={} load-balancers={}",
@@ -140,7 +140,7 @@ pub fn replay(
         );
     }
     println!("\ndisks: {}", s.disks.len());
-    for d in s.disks.values() {
+    for d in ecs_ledger::replay::sorted(&s.disks) {
         println!(
             "  {}  {:<8} {:<6} {:<9} {:>5} GiB instance={} delete-with-instance={} delete-auto-snapshot={}",
             d.id,
@@ -154,7 +154,7 @@ pub fn replay(
         );
     }
     println!("\nsnapshots: {}", s.snapshots.len());
-    for sn in s.snapshots.values() {
+    for sn in ecs_ledger::replay::sorted(&s.snapshots) {
         println!(
             "  {}  {:<8} {:<4} source={}{}",
             sn.id,

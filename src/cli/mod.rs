@@ -1,6 +1,7 @@
 //! Argument parsing (clap) and the subcommands.
 
 mod audit;
+mod bench;
 mod exec;
 mod inspect;
 mod serve;
@@ -158,6 +159,21 @@ pub enum Command {
         #[arg(long, hide = true)]
         plant_forget_row_7: bool,
     },
+    /// Measure the ledger against raw sled on this machine: each figure beside its baseline.
+    Bench {
+        /// Short versions (about a minute).
+        #[arg(long)]
+        quick: bool,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Where to put the scratch ledgers (default: the system temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Internal: replay the log in DIR and print the peak RSS (KiB).
+        #[arg(long, hide = true)]
+        rss_of_replay: Option<PathBuf>,
+    },
     /// Drop a projection's data and rebuild it from the whole log.
     Rebuild {
         /// The projection: inventory or report.
@@ -248,6 +264,12 @@ pub fn main() -> ExitCode {
             replay: replay.clone(),
             json: *json,
         }),
+        Command::Bench {
+            quick,
+            json,
+            dir,
+            rss_of_replay,
+        } => bench::run(*quick, *json, dir.as_deref(), rss_of_replay.as_deref()),
         Command::Serve {
             listen,
             access_keys,

@@ -1,20 +1,40 @@
-//! The writer's cache of records, loaded through the tag index.
+//! The writer's cache of records, and how records are loaded into it.
 //!
-//! A record is loaded by folding the events that carry its tag (and no
-//! others), so the cost of loading one instance does not grow with the length
-//! of the log. Loading follows an instance to its disks and a disk to its
-//! instance, so a decision sees the whole boundary it needs. A loaded disk
-//! brings its snapshots with it (every snapshot event carries its disk's tag).
+//! A decision needs the records of the resources it names: an instance with
+//! its disks and their snapshots, a disk with its instance. Two ways to load
+//! one, with the same result (tests check they agree, and that both equal a
+//! fold of the whole log):
 //!
-//! Invariant kept by the writer: every tag of every event staged but not yet
-//! committed is loaded, so a record read from storage is never stale. The cache
-//! is cleared between batches when it outgrows its capacity.
+//! * [`Load::Snapshot`] (the default) reads the resource's record from the
+//!   inventory: the fold of the events carrying its tag, kept current in the
+//!   same atomic batch as those events (a per-resource snapshot in
+//!   event-sourcing terms). One read per resource, whatever the length of the
+//!   log or of the resource's own history.
+//! * [`Load::TagIndex`] folds the events carrying the resource's tag, read
+//!   through the tag index. Route tables and load balancers (which the
+//!   inventory does not hold) always load this way.
+//!
+//! Loading follows an instance to its disks, a disk to its instance and its
+//! snapshots. Invariant kept by the writer: every tag of every event staged
+//! but not yet committed is loaded, so a record read from storage is never
+//! stale. The cache is cleared between batches when it outgrows its capacity.
 
 use std::collections::{BTreeSet, HashSet};
 
 use crate::log::{EventLog, LogError};
 use crate::model::State;
+use crate::projection::inventory::{Reader, Record};
 use crate::storage::Storage;
+
+/// Where records are loaded from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Load {
+    /// The inventory's per-resource record (one read each).
+    #[default]
+    Snapshot,
+    /// A fold of the resource's events through the tag index.
+    TagIndex,
+}
 
 /// Records the writer has loaded, and which tags they came from.
 #[derive(Debug, Default)]
@@ -23,14 +43,25 @@ pub struct StateCache {
     pub state: State,
     loaded: HashSet<String>,
     capacity: usize,
+    load: Load,
     loads: u64,
 }
 
+fn has_snapshot(tag: &str) -> bool {
+    tag.starts_with("i-") || tag.starts_with("d-") || tag.starts_with("s-")
+}
+
 impl StateCache {
-    /// An empty cache that is cleared past `capacity` records.
+    /// An empty cache that is cleared past `capacity` records, loading from the snapshots.
     pub fn new(capacity: usize) -> Self {
+        Self::with_load(capacity, Load::Snapshot)
+    }
+
+    /// An empty cache loading records `load`'s way.
+    pub fn with_load(capacity: usize, load: Load) -> Self {
         Self {
             capacity: capacity.max(1),
+            load,
             ..Self::default()
         }
     }
@@ -46,7 +77,7 @@ impl StateCache {
     }
 
     /// Loads the records of `tags` that are not loaded yet, following
-    /// instances to their disks and disks to their instances.
+    /// instances to their disks and disks to their instances and snapshots.
     pub fn ensure<S: Storage>(
         &mut self,
         log: &EventLog<S>,
@@ -58,34 +89,84 @@ impl StateCache {
             .collect();
         while !want.is_empty() {
             self.loads += want.len() as u64;
-            let events = log.read_tags(want.iter().map(String::as_str))?;
-            let mut fresh = State::fold(&events);
-            fresh.retain_tags(&want);
-            self.loaded.extend(want.iter().cloned());
             let mut next = BTreeSet::new();
-            // Never overwrite a cached record: the cache may hold staged changes.
-            for (id, instance) in fresh.instances {
-                next.extend(instance.disks.iter().map(|d| d.to_string()));
-                self.state.instances.entry(id).or_insert(instance);
+            let (snapshot, fold): (Vec<String>, Vec<String>) = want
+                .into_iter()
+                .partition(|t| self.load == Load::Snapshot && has_snapshot(t));
+            if !snapshot.is_empty() {
+                self.read_snapshots(log, snapshot, &mut next)?;
             }
-            for (id, disk) in fresh.disks {
-                next.extend(disk.instance_id.iter().map(|i| i.to_string()));
-                self.state.disks.entry(id).or_insert(disk);
-            }
-            for (id, snapshot) in fresh.snapshots {
-                self.loaded.insert(id.to_string());
-                self.state.snapshots.entry(id).or_insert(snapshot);
-            }
-            for (id, table) in fresh.route_tables {
-                self.state.route_tables.entry(id).or_insert(table);
-            }
-            for (id, lb) in fresh.load_balancers {
-                self.state.load_balancers.entry(id).or_insert(lb);
+            if !fold.is_empty() {
+                self.fold_tags(log, fold.into_iter().collect(), &mut next)?;
             }
             want = next
                 .into_iter()
                 .filter(|t| !self.loaded.contains(t))
                 .collect();
+        }
+        Ok(())
+    }
+
+    fn read_snapshots<S: Storage>(
+        &mut self,
+        log: &EventLog<S>,
+        tags: Vec<String>,
+        next: &mut BTreeSet<String>,
+    ) -> Result<(), LogError> {
+        let reader = Reader::new(log.storage());
+        for tag in tags {
+            let record = reader
+                .get(&tag)
+                .map_err(|e| LogError::Inconsistent(format!("inventory record of {tag}: {e}")))?;
+            self.loaded.insert(tag);
+            // Never overwrite a cached record: the cache may hold staged changes.
+            match record {
+                Some(Record::Instance(i)) => {
+                    next.extend(i.disks.iter().map(|d| d.to_string()));
+                    self.state.instances.entry(i.id.clone()).or_insert(i);
+                }
+                Some(Record::Disk(d)) => {
+                    next.extend(d.instance_id.iter().map(|i| i.to_string()));
+                    next.extend(d.snapshots.iter().map(|s| s.to_string()));
+                    self.state.disks.entry(d.id.clone()).or_insert(d);
+                }
+                Some(Record::Snapshot(s)) => {
+                    self.state.snapshots.entry(s.id.clone()).or_insert(s);
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn fold_tags<S: Storage>(
+        &mut self,
+        log: &EventLog<S>,
+        want: BTreeSet<String>,
+        next: &mut BTreeSet<String>,
+    ) -> Result<(), LogError> {
+        let events = log.read_tags(want.iter().map(String::as_str))?;
+        let mut fresh = State::fold(&events);
+        fresh.retain_tags(&want);
+        self.loaded.extend(want.iter().cloned());
+        for (id, instance) in fresh.instances {
+            next.extend(instance.disks.iter().map(|d| d.to_string()));
+            self.state.instances.entry(id).or_insert(instance);
+        }
+        for (id, disk) in fresh.disks {
+            next.extend(disk.instance_id.iter().map(|i| i.to_string()));
+            self.state.disks.entry(id).or_insert(disk);
+        }
+        // A disk's events rebuild its snapshots completely.
+        for (id, snapshot) in fresh.snapshots {
+            self.loaded.insert(id.to_string());
+            self.state.snapshots.entry(id).or_insert(snapshot);
+        }
+        for (id, table) in fresh.route_tables {
+            self.state.route_tables.entry(id).or_insert(table);
+        }
+        for (id, lb) in fresh.load_balancers {
+            self.state.load_balancers.entry(id).or_insert(lb);
         }
         Ok(())
     }

@@ -101,6 +101,11 @@ impl<S: Storage + Clone> Inline<S> {
         *lock(&self.shared.head)
     }
 
+    /// What has been written since the ledger was opened.
+    pub fn stats(&self) -> super::Stats {
+        *lock(&self.shared.stats)
+    }
+
     /// The ledger clock.
     pub fn clock(&self) -> Timestamp {
         *lock(&self.shared.clock)

@@ -130,6 +130,9 @@ pub struct Config {
     pub cache_records: usize,
     /// Most requests in one group commit.
     pub max_batch: usize,
+    /// Where decisions load records from: the inventory's per-resource
+    /// snapshots (default) or a fold through the tag index.
+    pub load: cache::Load,
     /// Where a fresh ledger's clock starts (default: the system time for a
     /// manual clock). Simulations set it so nothing reads the wall clock.
     pub start_clock: Option<Timestamp>,
@@ -146,6 +149,7 @@ impl Default for Config {
             cache_records: 200_000,
             max_batch: 512,
             start_clock: None,
+            load: cache::Load::Snapshot,
         }
     }
 }
@@ -311,6 +315,22 @@ pub(crate) struct Shared {
     pub committed: std::sync::Condvar,
     pub clock: Mutex<Timestamp>,
     pub failed: Mutex<Option<String>>,
+    pub stats: Mutex<Stats>,
+}
+
+/// What the writer has written since the ledger was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Group commits that wrote something.
+    pub batches: u64,
+    /// Requests answered.
+    pub requests: u64,
+    /// Event records appended.
+    pub events: u64,
+    /// Storage keys written or removed.
+    pub keys: u64,
+    /// Bytes of keys and values written.
+    pub bytes: u64,
 }
 
 /// Opens the log on `storage`, brings the inventory up to date, and builds
@@ -345,6 +365,7 @@ pub(crate) fn open_writer<S: Storage + Clone>(
         committed: std::sync::Condvar::new(),
         clock: Mutex::new(clock),
         failed: Mutex::new(None),
+        stats: Mutex::new(Stats::default()),
     });
     tracing::info!(
         head = log.head().seq,
@@ -479,6 +500,11 @@ impl<S: Storage + Clone> Ledger<S> {
             Ok((head, _)) => *head,
             Err(p) => *p.into_inner().0,
         }
+    }
+
+    /// What the writer has written since the ledger was opened.
+    pub fn stats(&self) -> Stats {
+        *lock(&self.shared.stats)
     }
 
     /// The ledger clock as of the last request.

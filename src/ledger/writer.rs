@@ -68,7 +68,7 @@ impl<S: Storage> Writer<S> {
     ) -> Result<Self, LedgerError> {
         let timers = Timers::load(&log)?;
         Ok(Self {
-            cache: StateCache::new(config.cache_records),
+            cache: StateCache::with_load(config.cache_records, config.load),
             attempts: (log.head().seq, 0),
             log,
             config,
@@ -178,6 +178,7 @@ impl<S: Storage> Writer<S> {
         match result {
             Ok(()) => {
                 self.cache.trim();
+                lock(&self.shared.stats).requests += answers.len() as u64;
                 Ok(answers)
             }
             Err(why) => {
@@ -218,6 +219,14 @@ impl<S: Storage> Writer<S> {
                 micros = started.elapsed().as_micros() as u64,
                 "batch committed"
             );
+        }
+        if wrote {
+            let (keys_written, bytes_written) = self.log.last_commit_size();
+            let mut stats = lock(&self.shared.stats);
+            stats.batches += 1;
+            stats.events += records as u64;
+            stats.keys += keys_written as u64;
+            stats.bytes += bytes_written as u64;
         }
         *lock(&self.shared.head) = head;
         *lock(&self.shared.clock) = self.clock;

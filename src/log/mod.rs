@@ -93,6 +93,7 @@ pub enum LogError {
 pub struct EventLog<S: Storage> {
     storage: S,
     head: Head,
+    last_commit: (usize, usize),
 }
 
 impl<S: Storage> EventLog<S> {
@@ -148,7 +149,11 @@ impl<S: Storage> EventLog<S> {
                 keys::event_seq(k.as_ref())
             )));
         }
-        Ok(Self { storage, head })
+        Ok(Self {
+            storage,
+            head,
+            last_commit: (0, 0),
+        })
     }
 
     /// The last record's position and hash.
@@ -244,6 +249,11 @@ impl<S: Storage> EventLog<S> {
         }))
     }
 
+    /// Keys and bytes of the last commit's batch.
+    pub fn last_commit_size(&self) -> (usize, usize) {
+        self.last_commit
+    }
+
     /// Starts staging an append at the current head.
     pub fn begin(&self) -> Append {
         Append {
@@ -299,8 +309,10 @@ impl<S: Storage> EventLog<S> {
             );
         }
         if append.batch.is_empty() {
+            self.last_commit = (0, 0);
             return Ok(self.head);
         }
+        self.last_commit = (append.batch.len(), append.batch.byte_size());
         self.storage.apply(&append.batch)?;
         self.head = append.head;
         Ok(self.head)
@@ -336,6 +348,16 @@ impl Append {
     /// True when nothing is staged.
     pub fn is_empty(&self) -> bool {
         self.batch.is_empty() && self.clock.is_none()
+    }
+
+    /// Keys staged so far (events, index entries and everything else).
+    pub fn keys(&self) -> usize {
+        self.batch.len()
+    }
+
+    /// Bytes of keys and values staged so far.
+    pub fn bytes(&self) -> usize {
+        self.batch.byte_size()
     }
 
     /// Stages one event: assigns the next seq, encodes, chains, indexes its tags.

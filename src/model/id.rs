@@ -7,6 +7,7 @@
 //! `InvalidParameter` naming it.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
@@ -43,11 +44,17 @@ fn check_resource_id(value: &str, prefix: &'static str) -> Result<(), IdError> {
     let rest = value
         .strip_prefix(prefix)
         .ok_or(IdError::Prefix { expected: prefix })?;
-    if let Some(bad) = rest
-        .chars()
-        .find(|c| !(c.is_ascii_digit() || c.is_ascii_lowercase()))
+    if let Some(&bad) = rest
+        .as_bytes()
+        .iter()
+        .find(|b| !(b.is_ascii_digit() || b.is_ascii_lowercase()))
     {
-        return Err(IdError::Character(bad));
+        // Report the whole character, not a byte of it.
+        let c = rest[rest.as_bytes().iter().position(|b| *b == bad).unwrap_or(0)..]
+            .chars()
+            .next()
+            .unwrap_or(char::REPLACEMENT_CHARACTER);
+        return Err(IdError::Character(c));
     }
     let got = rest.len();
     if !(limits::ID_BODY_MIN..=limits::ID_BODY_MAX).contains(&got) {
@@ -78,8 +85,9 @@ impl<T> Visitor<'_> for ParseVisitor<T> {
 macro_rules! resource_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal, $what:literal, generated: $gen:literal) => {
         $(#[$doc])*
+        /// (Shared, immutable text: clones are a reference count.)
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(String);
+        pub struct $name(Arc<str>);
 
         impl $name {
             /// The prefix every id of this kind starts with.
@@ -88,7 +96,7 @@ macro_rules! resource_id {
             /// Parses and validates an id (`^prefix[0-9a-z]{8,32}$`).
             pub fn parse(value: &str) -> Result<Self, IdError> {
                 check_resource_id(value, $prefix)?;
-                Ok(Self(value.to_owned()))
+                Ok(Self(Arc::from(value)))
             }
 
             /// The id as a string slice.
@@ -101,7 +109,7 @@ macro_rules! resource_id {
             #[allow(dead_code)]
             pub(crate) fn generate(ids: &IdSource) -> Self {
                 debug_assert!($gen, "this kind of id is given by the caller");
-                Self(format!("{}{}", $prefix, ids.next_base36(limits::GENERATED_ID_BODY)))
+                Self(Arc::from(format!("{}{}", $prefix, ids.next_base36(limits::GENERATED_ID_BODY))))
             }
         }
 
@@ -183,7 +191,7 @@ resource_id!(
 /// assert!(Account::parse("").is_err());
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Account(String);
+pub struct Account(Arc<str>);
 
 impl Account {
     /// The account used when a command names none.
@@ -213,7 +221,7 @@ impl Account {
                 got: value.len(),
             });
         }
-        Ok(Self(value.to_owned()))
+        Ok(Self(Arc::from(value)))
     }
 
     /// The account name.
@@ -224,7 +232,7 @@ impl Account {
 
 impl Default for Account {
     fn default() -> Self {
-        Self(Self::DEFAULT.to_owned())
+        Self(Arc::from(Self::DEFAULT))
     }
 }
 

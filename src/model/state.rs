@@ -10,6 +10,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rustc_hash::FxHashMap as HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::model::event::{Event, Recorded};
@@ -201,18 +203,22 @@ pub struct LoadBalancer {
 }
 
 /// Live resources by id. Released resources are absent.
+///
+/// The maps are hash maps with a fast hasher (a replay folds millions of
+/// events into them); nothing the model decides depends on their iteration
+/// order, and every output that lists them sorts first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     /// Instances.
-    pub instances: BTreeMap<InstanceId, Instance>,
+    pub instances: HashMap<InstanceId, Instance>,
     /// Disks.
-    pub disks: BTreeMap<DiskId, Disk>,
+    pub disks: HashMap<DiskId, Disk>,
     /// Snapshots.
-    pub snapshots: BTreeMap<SnapshotId, Snapshot>,
+    pub snapshots: HashMap<SnapshotId, Snapshot>,
     /// Route tables.
-    pub route_tables: BTreeMap<RouteTableId, RouteTable>,
+    pub route_tables: HashMap<RouteTableId, RouteTable>,
     /// Load balancers.
-    pub load_balancers: BTreeMap<LoadBalancerId, LoadBalancer>,
+    pub load_balancers: HashMap<LoadBalancerId, LoadBalancer>,
 }
 
 impl State {

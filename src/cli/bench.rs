@@ -1,0 +1,315 @@
+//! `bench`: every figure of the performance targets beside the raw-sled
+//! baseline it is held to, measured in the same run.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use ecs_ledger::bench::fixture::{FILL_BATCH, Scratch, sled_with_instances, sled_with_log};
+use ecs_ledger::bench::measure::{self, Figure, against, info, versus};
+use ecs_ledger::ledger::Durability;
+use ecs_ledger::ledger::cache::Load;
+
+struct Sizes {
+    instances: usize,
+    deletes: usize,
+    group_deletes: usize,
+    warmup: usize,
+    log_events: u64,
+    load_sizes: &'static [u64],
+}
+
+const QUICK: Sizes = Sizes {
+    instances: 15_000,
+    deletes: 1_000,
+    group_deletes: 3_000,
+    warmup: 300,
+    log_events: 200_000,
+    load_sizes: &[1_000, 200_000],
+};
+
+const FULL: Sizes = Sizes {
+    instances: 100_000,
+    deletes: 5_000,
+    group_deletes: 20_000,
+    warmup: 1_000,
+    log_events: 1_000_000,
+    load_sizes: &[1_000, 100_000, 1_000_000],
+};
+
+fn say(json: bool, what: &str) {
+    if !json {
+        eprintln!("  {what}");
+    }
+}
+
+fn copy_of(base: Option<&Path>, dir: &Path) -> Result<Scratch, String> {
+    let copy = Scratch::new(base, "raw-copy").map_err(|e| e.to_string())?;
+    measure::copy_dir(dir, &copy.0)?;
+    Ok(copy)
+}
+
+pub fn run(
+    quick: bool,
+    json: bool,
+    base: Option<&Path>,
+    rss_of: Option<&Path>,
+) -> Result<ExitCode, String> {
+    if let Some(dir) = rss_of {
+        println!("{}", measure::replay_rss(dir)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let sizes = if quick { &QUICK } else { &FULL };
+    let mut figures: Vec<Figure> = Vec::new();
+    let started = Instant::now();
+
+    // ---- the command path: DeleteInstance end to end, every durability, 1 and 16 callers
+    say(
+        json,
+        &format!(
+            "filling a ledger with {} instances (2 disks, 3 snapshots each)...",
+            sizes.instances
+        ),
+    );
+    let (dir, made) = sled_with_instances(base, sizes.instances)?;
+    measure::open(&dir.0)?; // let sled settle the bulk load before anything is timed
+    let mut rest: &[_] = &made;
+    let mut take = |n: usize| -> Result<&[_], String> {
+        if rest.len() < n {
+            return Err("fixture too small".into());
+        }
+        let (a, b) = rest.split_at(n);
+        rest = b;
+        Ok(a)
+    };
+    for durability in [Durability::Flush, Durability::Sync, Durability::None] {
+        let one_warm = take(sizes.warmup)?;
+        let one_slice = take(sizes.deletes)?;
+        let many_warm = take(sizes.warmup)?;
+        let many_slice = take(sizes.group_deletes)?;
+        // The baselines write the very batches the ledger wrote into copies of
+        // the same database: one durable write per batch, and one per group.
+        let single = copy_of(base, &dir.0)?;
+        let grouped = copy_of(base, &dir.0)?;
+        say(json, &format!("DeleteInstance, {durability}, 1 caller..."));
+        let one = measure::command(&dir.0, one_warm, one_slice, durability, 1)?;
+        say(
+            json,
+            &format!("DeleteInstance, {durability}, 16 callers..."),
+        );
+        let many = measure::command(&dir.0, many_warm, many_slice, durability, 16)?;
+        say(
+            json,
+            &format!(
+                "raw sled: the same {} batches, {durability}...",
+                one.batches.len()
+            ),
+        );
+        let raw_single =
+            measure::replay_batches(&single.0, &one.warmup_batches, &one.batches, durability, 1)?;
+        let group = many.per_batch.round().max(1.0) as usize;
+        let raw_grouped = measure::replay_batches(
+            &grouped.0,
+            &one.warmup_batches,
+            &one.batches,
+            durability,
+            group,
+        )?;
+        figures.push(versus(
+            &format!("DeleteInstance, {durability}, 1 caller"),
+            one.per_sec,
+            "commands/s",
+            &format!(
+                "sled apply_batch of the same batches ({:.0} keys, {:.0} B each), {durability} each",
+                one.keys_per_command, one.bytes_per_command
+            ),
+            raw_single,
+            0.7,
+        ));
+        let mut f = versus(
+            &format!(
+                "DeleteInstance, {durability}, 16 callers ({:.1} per group commit)",
+                many.per_batch
+            ),
+            many.per_sec,
+            "commands/s",
+            "the same, 1 caller",
+            one.per_sec,
+            5.0,
+        );
+        if durability != Durability::Flush {
+            f.target.clear();
+            f.met = None;
+        }
+        figures.push(f);
+        if durability != Durability::None {
+            figures.push(info(
+                &format!("  storage limit: raw sled, {durability} once per {group} batches vs every batch"),
+                raw_grouped / raw_single,
+                "x",
+            ));
+        }
+    }
+    drop(dir);
+    say(json, "raw sled insert...");
+    figures.push(info(
+        "raw sled insert, 8 B keys, 200 B values",
+        measure::insert(base, 100_000, 200)?,
+        "inserts/s",
+    ));
+
+    // ---- replay, RSS and open on the big log
+    say(
+        json,
+        &format!("writing a log of {} events...", sizes.log_events),
+    );
+    let fill_started = Instant::now();
+    let (log_dir, alive) = sled_with_log(base, sizes.log_events)?;
+    let fill_secs = fill_started.elapsed().as_secs_f64();
+    measure::open(&log_dir.0)?;
+    say(json, "replaying...");
+    let (replay_rate, raw_iter, events) = measure::replay(&log_dir.0)?;
+    figures.push(info(
+        &format!("bulk load (durability none, {FILL_BATCH} requests per group commit)"),
+        events as f64 / fill_secs,
+        "events/s",
+    ));
+    figures.push(against(
+        &format!("replay of {events} events"),
+        replay_rate,
+        "events/s",
+        1_000_000.0,
+        false,
+    ));
+    figures.push(versus(
+        &format!("replay of {events} events"),
+        replay_rate,
+        "events/s",
+        "sled iteration + bincode decode of the same records",
+        raw_iter,
+        0.6,
+    ));
+    let rss = std::process::Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .args(["bench", "--rss-of-replay"])
+        .arg(&log_dir.0)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let rss_mib = String::from_utf8_lossy(&rss.stdout)
+        .trim()
+        .parse::<f64>()
+        .unwrap_or(0.0)
+        / 1024.0;
+    figures.push(against(
+        &format!("peak RSS of a process replaying {events} events"),
+        rss_mib,
+        "MiB",
+        256.0,
+        true,
+    ));
+    let open = measure::open(&log_dir.0)?;
+    figures.push(against(
+        &format!("open a {events}-event ledger"),
+        open.as_secs_f64(),
+        "s",
+        1.0,
+        true,
+    ));
+
+    // ---- loading one instance's state (instance, 2 disks, 3 snapshots) at growing log sizes
+    let mut loads = Vec::new();
+    for &size in sizes.load_sizes {
+        say(json, &format!("loading one instance at {size} events..."));
+        let scratch;
+        let (d, alive): (&Path, &[_]) = if size == sizes.log_events {
+            (&log_dir.0, &alive)
+        } else {
+            scratch = sled_with_log(base, size)?;
+            measure::open(&scratch.0.0)?;
+            (&scratch.0.0, &scratch.1)
+        };
+        let snapshot = measure::load(d, alive, 300, Load::Snapshot)?.as_secs_f64() * 1e6;
+        let tags = measure::load(d, alive, 300, Load::TagIndex)?.as_secs_f64() * 1e6;
+        let get = measure::raw_get(d, alive, 300)?.as_secs_f64() * 1e6;
+        figures.push(info(
+            &format!("load one instance, log of {size} events (inventory snapshots)"),
+            snapshot,
+            "µs",
+        ));
+        figures.push(info(
+            &format!("load one instance, log of {size} events (tag index fold)"),
+            tags,
+            "µs",
+        ));
+        figures.push(info(
+            &format!("  raw sled get of one record, log of {size} events"),
+            get,
+            "µs",
+        ));
+        loads.push((size, snapshot, tags, get));
+    }
+    if let (Some(first), Some(last)) = (loads.first(), loads.last()) {
+        let ratio = last.1 / first.1;
+        figures.push(Figure {
+            name: format!(
+                "load at {} / load at {} events (snapshots)",
+                last.0, first.0
+            ),
+            value: ratio,
+            unit: "x".into(),
+            baseline: Some("raw sled get at the same two sizes".into()),
+            baseline_value: Some(last.3 / first.3),
+            ratio: None,
+            target: "<= 1.30 x".into(),
+            met: Some(ratio <= 1.3),
+        });
+        figures.push(info(
+            &format!(
+                "load at {} / load at {} events (tag index)",
+                last.0, first.0
+            ),
+            last.2 / first.2,
+            "x",
+        ));
+    }
+    drop(log_dir);
+
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&figures).map_err(|e| e.to_string())?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!();
+    println!(
+        "{:<70} {:>12} {:<11} {:>12}  {:<6} target",
+        "figure", "value", "unit", "baseline", "ratio"
+    );
+    for f in &figures {
+        println!(
+            "{:<70} {:>12.2} {:<11} {:>12}  {:<6} {}{}",
+            f.name,
+            f.value,
+            f.unit,
+            f.baseline_value
+                .map(|b| format!("{b:.2}"))
+                .unwrap_or_default(),
+            f.ratio.map(|r| format!("{r:.2}")).unwrap_or_default(),
+            f.target,
+            match f.met {
+                Some(true) => "  met",
+                Some(false) => "  NOT MET",
+                None => "",
+            }
+        );
+        if let Some(b) = &f.baseline {
+            println!("{:<70}   baseline: {b}", "");
+        }
+    }
+    println!(
+        "\n{} mode, {:.0} s",
+        if quick { "quick" } else { "full" },
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
