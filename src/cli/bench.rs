@@ -8,7 +8,9 @@ use std::time::Instant;
 use ecs_ledger::bench::fixture::{FILL_BATCH, Scratch, sled_with_instances, sled_with_log};
 use ecs_ledger::bench::measure::{self, Figure, against, info, versus};
 use ecs_ledger::ledger::Durability;
-use ecs_ledger::ledger::cache::Load;
+
+/// The `--cache-mb` default of the CLI.
+const DEFAULT_CACHE_MB: u64 = ecs_ledger::storage::sled_store::DEFAULT_CACHE_BYTES / (1024 * 1024);
 
 struct Sizes {
     instances: usize,
@@ -54,9 +56,13 @@ pub fn run(
     json: bool,
     base: Option<&Path>,
     rss_of: Option<&Path>,
+    cache_mb: u64,
 ) -> Result<ExitCode, String> {
     if let Some(dir) = rss_of {
-        println!("{}", measure::replay_rss(dir)?);
+        println!(
+            "{}",
+            measure::replay_rss(dir, cache_mb.saturating_mul(1024 * 1024))?
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let sizes = if quick { &QUICK } else { &FULL };
@@ -189,23 +195,37 @@ pub fn run(
         raw_iter,
         0.6,
     ));
-    let rss = std::process::Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
-        .args(["bench", "--rss-of-replay"])
-        .arg(&log_dir.0)
-        .output()
-        .map_err(|e| e.to_string())?;
-    let rss_mib = String::from_utf8_lossy(&rss.stdout)
-        .trim()
-        .parse::<f64>()
-        .unwrap_or(0.0)
-        / 1024.0;
-    figures.push(against(
-        &format!("peak RSS of a process replaying {events} events"),
-        rss_mib,
-        "MiB",
-        256.0,
-        true,
-    ));
+    // Peak RSS of a fresh process replaying the log, with the CLI's default
+    // sled cache and with a small one (a replay reads every page once, so a
+    // big cache buys little speed and costs memory).
+    for cache_mb in [DEFAULT_CACHE_MB, 16] {
+        let out = std::process::Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+            .args([
+                "--cache-mb",
+                &cache_mb.to_string(),
+                "bench",
+                "--rss-of-replay",
+            ])
+            .arg(&log_dir.0)
+            .output()
+            .map_err(|e| e.to_string())?;
+        let kib = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| {
+                format!(
+                    "the RSS child failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )
+            })?;
+        figures.push(against(
+            &format!("peak RSS of a process replaying {events} events (sled cache {cache_mb} MiB)"),
+            kib / 1024.0,
+            "MiB",
+            256.0,
+            true,
+        ));
+    }
     let open = measure::open(&log_dir.0)?;
     figures.push(against(
         &format!("open a {events}-event ledger"),
@@ -227,9 +247,12 @@ pub fn run(
             measure::open(&scratch.0.0)?;
             (&scratch.0.0, &scratch.1)
         };
-        let snapshot = measure::load(d, alive, 300, Load::Snapshot)?.as_secs_f64() * 1e6;
-        let tags = measure::load(d, alive, 300, Load::TagIndex)?.as_secs_f64() * 1e6;
-        let get = measure::raw_get(d, alive, 300)?.as_secs_f64() * 1e6;
+        let l = measure::loads(d, alive, 300, measure::LOAD_WARMUP)?;
+        let (snapshot, tags, get) = (
+            l.snapshot.as_secs_f64() * 1e6,
+            l.tag_index.as_secs_f64() * 1e6,
+            l.raw_get.as_secs_f64() * 1e6,
+        );
         figures.push(info(
             &format!("load one instance, log of {size} events (inventory snapshots)"),
             snapshot,

@@ -170,7 +170,7 @@ pub enum Command {
         /// Where to put the scratch ledgers (default: the system temp dir).
         #[arg(long)]
         dir: Option<PathBuf>,
-        /// Internal: replay the log in DIR and print the peak RSS (KiB).
+        /// Internal: replay the log in DIR (sled cache: --cache-mb) and print the peak RSS (KiB).
         #[arg(long, hide = true)]
         rss_of_replay: Option<PathBuf>,
     },
@@ -269,7 +269,13 @@ pub fn main() -> ExitCode {
             json,
             dir,
             rss_of_replay,
-        } => bench::run(*quick, *json, dir.as_deref(), rss_of_replay.as_deref()),
+        } => bench::run(
+            *quick,
+            *json,
+            dir.as_deref(),
+            rss_of_replay.as_deref(),
+            cli.cache_mb,
+        ),
         Command::Serve {
             listen,
             access_keys,
