@@ -138,6 +138,14 @@ macro_rules! resource_id {
             }
         }
 
+        // Hash, Eq and Ord are the inner text's, so maps keyed by ids can be
+        // looked up by `&str` without parsing.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(&self.0)

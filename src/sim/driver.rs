@@ -1249,13 +1249,7 @@ impl Driver {
             ))
         };
         match tag.split('-').next() {
-            Some("i") => match (
-                o.instances.get(tag),
-                f.instances
-                    .iter()
-                    .find(|(k, _)| k.as_str() == tag)
-                    .map(|(_, v)| v),
-            ) {
+            Some("i") => match (o.instances.get(tag), f.instances.get(tag)) {
                 (None, None) => Ok(()),
                 (Some(a), Some(b)) => {
                     let same = a.account == b.account.as_str()
@@ -1283,13 +1277,7 @@ impl Driver {
                 }
                 _ => differ("the existence of instance"),
             },
-            Some("d") => match (
-                o.disks.get(tag),
-                f.disks
-                    .iter()
-                    .find(|(k, _)| k.as_str() == tag)
-                    .map(|(_, v)| v),
-            ) {
+            Some("d") => match (o.disks.get(tag), f.disks.get(tag)) {
                 (None, None) => Ok(()),
                 (Some(a), Some(b)) => {
                     let same = a.account == b.account.as_str()
@@ -1308,13 +1296,7 @@ impl Driver {
                 }
                 _ => differ("the existence of disk"),
             },
-            Some("s") => match (
-                o.snapshots.get(tag),
-                f.snapshots
-                    .iter()
-                    .find(|(k, _)| k.as_str() == tag)
-                    .map(|(_, v)| v),
-            ) {
+            Some("s") => match (o.snapshots.get(tag), f.snapshots.get(tag)) {
                 (None, None) => Ok(()),
                 (Some(a), Some(b)) => {
                     let same = a.account == b.account.as_str()
