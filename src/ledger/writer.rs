@@ -497,19 +497,15 @@ impl<S: Storage> Writer<S> {
             .ensure(&self.log, candidates.iter().map(|i| i.to_string()))?;
         let mut dues: Vec<(Due, InstanceId)> = Vec::new();
         for id in &candidates {
-            match self.cache.state.instances.get(id) {
-                Some(instance) => {
-                    let mut out = Vec::new();
-                    scheduler::due_for(instance, now, &mut out);
-                    dues.extend(out.into_iter().map(|d| (d, id.clone())));
-                }
-                // Released or unknown: the timer is stale; drop it.
-                None => self.timers.set(id, None, append),
+            if let Some(instance) = self.cache.state.instances.get(id) {
+                let mut out = Vec::new();
+                scheduler::due_for(instance, now, &mut out);
+                dues.extend(out.into_iter().map(|d| (d, id.clone())));
             }
         }
         dues.sort_by(|a, b| (a.0.at, &a.1).cmp(&(b.0.at, &b.1)));
         let mut recorded = Vec::new();
-        for (due, id) in dues {
+        for (due, _) in dues {
             let ids = self.ids(append);
             let request_id = ids.next_request_id();
             recorded.extend(self.stage(
@@ -520,15 +516,10 @@ impl<S: Storage> Writer<S> {
                 due.events,
                 &ids,
             )?);
-            // A timer whose instance had nothing due after all is refreshed.
-            let next = self
-                .cache
-                .state
-                .instances
-                .get(&id)
-                .and_then(|i| i.next_due());
-            self.timers.set(&id, next, append);
         }
+        // `stage` refreshed the timers of instances it touched; this also
+        // refreshes those that had nothing due after all, and drops the
+        // timers of released or unknown ones.
         for id in candidates {
             let next = self
                 .cache
