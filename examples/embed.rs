@@ -60,11 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| std::env::temp_dir().join("ecs-ledger-embed-demo"));
     let config = Config {
         // Instant transitions, so the demo needs no waiting.
-        durations: Durations {
-            create_secs: 0,
-            start_secs: 0,
-            stop_secs: 0,
-        },
+        durations: Durations::INSTANT,
         ..Config::default()
     };
     let ledger = Arc::new(Ledger::open(&dir, config)?);

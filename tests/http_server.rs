@@ -10,6 +10,12 @@ fn json(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
 
+/// (HTTP status, ECS error Code) of a JSON answer.
+fn code((status, _, body): (u16, String, String)) -> (u16, String) {
+    let code = json(&body)["Code"].as_str().unwrap_or_default().to_owned();
+    (status, code)
+}
+
 /// A v1-signed GET as `key`; returns (status, content type, body).
 fn v1(server: &Server, key: &str, secret: &str, params: &[(&str, &str)]) -> (u16, String, String) {
     let q = v1_query("GET", key, secret, params, &now_iso(), &nonce());
@@ -150,26 +156,24 @@ fn every_signature_error_has_its_code_status_and_body() {
         assert!(err[key].is_string(), "{key} in {err}");
     }
     // Unknown key.
-    let (status, _, body) = v1(
-        &server,
-        "nobody",
-        "x",
-        &[("Action", "DescribeInstances"), ("Format", "JSON")],
-    );
     assert_eq!(
-        (status, json(&body)["Code"].as_str().unwrap()),
-        (404, "InvalidAccessKeyId.NotFound")
+        code(v1(
+            &server,
+            "nobody",
+            "x",
+            &[("Action", "DescribeInstances"), ("Format", "JSON")],
+        )),
+        (404, "InvalidAccessKeyId.NotFound".to_owned())
     );
     // Wrong secret.
-    let (status, _, body) = v1(
-        &server,
-        "alice-key",
-        "wrong",
-        &[("Action", "DescribeInstances"), ("Format", "JSON")],
-    );
     assert_eq!(
-        (status, json(&body)["Code"].as_str().unwrap()),
-        (400, "SignatureDoesNotMatch")
+        code(v1(
+            &server,
+            "alice-key",
+            "wrong",
+            &[("Action", "DescribeInstances"), ("Format", "JSON")],
+        )),
+        (400, "SignatureDoesNotMatch".to_owned())
     );
     // A tampered parameter after signing.
     let q = v1_query(
@@ -181,10 +185,9 @@ fn every_signature_error_has_its_code_status_and_body() {
         &nonce(),
     );
     let tampered = q.replace("Size=20", "Size=2000");
-    let (status, _, body) = get(&format!("{base}?{tampered}"), &[]);
     assert_eq!(
-        (status, json(&body)["Code"].as_str().unwrap()),
-        (400, "SignatureDoesNotMatch")
+        code(get(&format!("{base}?{tampered}"), &[])),
+        (400, "SignatureDoesNotMatch".to_owned())
     );
     // A timestamp 16 minutes old, and one badly formed.
     let old = iso(common::http::unix_now() - 16 * 60);
@@ -196,10 +199,9 @@ fn every_signature_error_has_its_code_status_and_body() {
         &old,
         &nonce(),
     );
-    let (status, _, body) = get(&format!("{base}?{q}"), &[]);
     assert_eq!(
-        (status, json(&body)["Code"].as_str().unwrap()),
-        (400, "InvalidTimeStamp.Expired")
+        code(get(&format!("{base}?{q}"), &[])),
+        (400, "InvalidTimeStamp.Expired".to_owned())
     );
     let q = v1_query(
         "GET",
@@ -209,10 +211,9 @@ fn every_signature_error_has_its_code_status_and_body() {
         "yesterday",
         &nonce(),
     );
-    let (status, _, body) = get(&format!("{base}?{q}"), &[]);
     assert_eq!(
-        (status, json(&body)["Code"].as_str().unwrap()),
-        (400, "InvalidTimeStamp.Format")
+        code(get(&format!("{base}?{q}"), &[])),
+        (400, "InvalidTimeStamp.Format".to_owned())
     );
     // A nonce used twice: the same request replayed.
     let q = v1_query(
@@ -224,21 +225,19 @@ fn every_signature_error_has_its_code_status_and_body() {
         "replayed-nonce",
     );
     assert_eq!(get(&format!("{base}?{q}"), &[]).0, 200);
-    let (status, _, body) = get(&format!("{base}?{q}"), &[]);
     assert_eq!(
-        (status, json(&body)["Code"].as_str().unwrap()),
-        (400, "SignatureNonceUsed")
+        code(get(&format!("{base}?{q}"), &[])),
+        (400, "SignatureNonceUsed".to_owned())
     );
     // An unknown action.
-    let (status, _, body) = v1(
-        &server,
-        "alice-key",
-        "alice-secret",
-        &[("Action", "RebootTheWorld"), ("Format", "JSON")],
-    );
     assert_eq!(
-        (status, json(&body)["Code"].as_str().unwrap()),
-        (404, "InvalidAction.NotFound")
+        code(v1(
+            &server,
+            "alice-key",
+            "alice-secret",
+            &[("Action", "RebootTheWorld"), ("Format", "JSON")],
+        )),
+        (404, "InvalidAction.NotFound".to_owned())
     );
     // Unsupported signature method.
     let q = v1_query(
@@ -253,10 +252,9 @@ fn every_signature_error_has_its_code_status_and_body() {
         &now_iso(),
         &nonce(),
     );
-    let (status, _, body) = get(&format!("{base}?{q}"), &[]);
     assert_eq!(
-        (status, json(&body)["Code"].as_str().unwrap()),
-        (400, "IncompleteSignature")
+        code(get(&format!("{base}?{q}"), &[])),
+        (400, "IncompleteSignature".to_owned())
     );
 }
 
@@ -277,42 +275,37 @@ fn v3_signature_errors() {
             n,
         )
     };
-    let (status, _, body) = get(&url, &sign("wrong", &now_iso(), &nonce()));
     assert_eq!(
-        (status, json(&body)["Code"].as_str().unwrap()),
-        (400, "SignatureDoesNotMatch")
+        code(get(&url, &sign("wrong", &now_iso(), &nonce()))),
+        (400, "SignatureDoesNotMatch".to_owned())
     );
     let old = iso(common::http::unix_now() - 3600);
-    let (status, _, body) = get(&url, &sign("alice-secret", &old, &nonce()));
     assert_eq!(
-        (status, json(&body)["Code"].as_str().unwrap()),
-        (400, "InvalidTimeStamp.Expired")
+        code(get(&url, &sign("alice-secret", &old, &nonce()))),
+        (400, "InvalidTimeStamp.Expired".to_owned())
     );
     let headers = sign("alice-secret", &now_iso(), "v3-replayed");
     assert_eq!(get(&url, &headers).0, 200);
-    let (status, _, body) = get(&url, &headers);
     assert_eq!(
-        (status, json(&body)["Code"].as_str().unwrap()),
-        (400, "SignatureNonceUsed")
+        code(get(&url, &headers)),
+        (400, "SignatureNonceUsed".to_owned())
     );
     // A body that is not what x-acs-content-sha256 says.
     let mut headers = sign("alice-secret", &now_iso(), &nonce());
     headers.retain(|(k, _)| k != "x-acs-content-sha256");
     headers.push(("x-acs-content-sha256".into(), "00".repeat(32)));
-    let (status, _, body) = get(&url, &headers);
     assert_eq!(
-        (status, json(&body)["Code"].as_str().unwrap()),
-        (400, "SignatureDoesNotMatch")
+        code(get(&url, &headers)),
+        (400, "SignatureDoesNotMatch".to_owned())
     );
     // An Authorization header without its parts.
     let headers = vec![(
         "authorization".to_owned(),
         "ACS3-HMAC-SHA256 Credential=alice-key".to_owned(),
     )];
-    let (status, _, body) = get(&url, &headers);
     assert_eq!(
-        (status, json(&body)["Code"].as_str().unwrap()),
-        (400, "IncompleteSignature")
+        code(get(&url, &headers)),
+        (400, "IncompleteSignature".to_owned())
     );
 }
 
@@ -341,19 +334,18 @@ fn another_accounts_instance_is_not_found_and_platform_actions_need_an_admin_key
     let server = Server::start(&[]);
     let created = alice(&server, &[("Action", "CreateInstance")]);
     let i = created["InstanceId"].as_str().unwrap();
-    let (status, _, body) = v1(
-        &server,
-        "bob-key",
-        "bob-secret",
-        &[
-            ("Action", "StopInstance"),
-            ("InstanceId", i),
-            ("Format", "JSON"),
-        ],
-    );
     assert_eq!(
-        (status, json(&body)["Code"].as_str().unwrap()),
-        (404, "InvalidInstanceId.NotFound")
+        code(v1(
+            &server,
+            "bob-key",
+            "bob-secret",
+            &[
+                ("Action", "StopInstance"),
+                ("InstanceId", i),
+                ("Format", "JSON"),
+            ],
+        )),
+        (404, "InvalidInstanceId.NotFound".to_owned())
     );
     let refused = alice(
         &server,
@@ -452,10 +444,12 @@ fn an_oversized_body_is_refused_with_413() {
 #[test]
 fn wrong_paths_and_methods_are_not_found() {
     let server = Server::start(&[]);
-    let (status, _, body) = get(&format!("http://{}/other?Format=JSON", server.addr), &[]);
     assert_eq!(
-        (status, json(&body)["Code"].as_str().unwrap()),
-        (404, "InvalidAction.NotFound")
+        code(get(
+            &format!("http://{}/other?Format=JSON", server.addr),
+            &[]
+        )),
+        (404, "InvalidAction.NotFound".to_owned())
     );
     let mut resp = common::http::agent()
         .put(&format!("http://{}/?Format=JSON", server.addr))

@@ -143,11 +143,7 @@ proptest! {
 fn eight_threads_racing_delete_instance_release_each_instance_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
-        durations: Durations {
-            create_secs: 0,
-            start_secs: 0,
-            stop_secs: 0,
-        },
+        durations: Durations::INSTANT,
         ..Config::default()
     };
     let ledger = Arc::new(Ledger::open(dir.path(), config).unwrap());

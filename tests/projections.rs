@@ -286,11 +286,7 @@ fn a_stored_projection_is_exactly_once_across_a_crash() {
     let storage = MemoryStorage::new();
     let config = Config {
         durability: Durability::None,
-        durations: ecs_ledger::model::ctx::Durations {
-            create_secs: 0,
-            start_secs: 0,
-            stop_secs: 0,
-        },
+        durations: ecs_ledger::model::ctx::Durations::INSTANT,
         ..Config::seeded(8)
     };
     let ledger = Ledger::with_storage(storage.clone(), config).unwrap();

@@ -54,11 +54,7 @@ pub fn fill_config(durability: Durability) -> Config {
         seed: Some(1),
         durability,
         clock: ClockMode::Manual,
-        durations: Durations {
-            create_secs: 0,
-            start_secs: 0,
-            stop_secs: 0,
-        },
+        durations: Durations::INSTANT,
         start_clock: Timestamp::from_unix(1_767_225_600),
         cache_records: 50_000,
         ..Config::default()
@@ -154,9 +150,7 @@ pub fn fill_log<S: Storage + Clone>(
 }
 
 /// Waits until every file under `dir` is on disk (fsync), so the kernel is
-/// not still writing a fresh fixture back while it is measured: measured
-/// here, a just-written 1e5-event fixture loads 5-10x slower for its first
-/// seconds.
+/// not still writing a fresh fixture back while the next figure is measured.
 pub fn settle(dir: &Path) -> Result<(), String> {
     for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())? {
         let entry = entry.map_err(|e| e.to_string())?;
@@ -177,28 +171,31 @@ pub fn sled_with_instances(
     base: Option<&Path>,
     instances: usize,
 ) -> Result<(Scratch, Vec<Made>), String> {
-    let dir = Scratch::new(base, "instances").map_err(|e| e.to_string())?;
-    let storage = SledStorage::open(&dir.0, 256 * 1024 * 1024).map_err(|e| e.to_string())?;
+    sled_filled(base, "instances", |ledger| fill(ledger, instances))
+}
+
+/// A sled ledger directory with a log of about `events` events; returns the
+/// directory and the instances still alive.
+pub fn sled_with_log(base: Option<&Path>, events: u64) -> Result<(Scratch, Vec<Made>), String> {
+    sled_filled(base, "log", |ledger| fill_log(ledger, events))
+}
+
+/// A fresh sled ledger directory filled by `how` (durability none), closed,
+/// flushed and settled on disk.
+fn sled_filled(
+    base: Option<&Path>,
+    name: &str,
+    how: impl FnOnce(&mut Inline<SledStorage>) -> Result<Vec<Made>, LedgerError>,
+) -> Result<(Scratch, Vec<Made>), String> {
+    let dir = Scratch::new(base, name).map_err(|e| e.to_string())?;
+    let storage =
+        SledStorage::open(&dir.0, super::measure::CACHE_BYTES).map_err(|e| e.to_string())?;
     let mut ledger =
         Inline::open(storage.clone(), fill_config(Durability::None)).map_err(|e| e.to_string())?;
-    let made = fill(&mut ledger, instances).map_err(|e| e.to_string())?;
+    let made = how(&mut ledger).map_err(|e| e.to_string())?;
     ledger.close().map_err(|e| e.to_string())?;
     storage.flush().map_err(|e| e.to_string())?;
     drop(storage);
     settle(&dir.0)?;
     Ok((dir, made))
-}
-
-/// A sled ledger directory with a log of about `events` events.
-pub fn sled_with_log(base: Option<&Path>, events: u64) -> Result<(Scratch, Vec<Made>), String> {
-    let dir = Scratch::new(base, "log").map_err(|e| e.to_string())?;
-    let storage = SledStorage::open(&dir.0, 256 * 1024 * 1024).map_err(|e| e.to_string())?;
-    let mut ledger =
-        Inline::open(storage.clone(), fill_config(Durability::None)).map_err(|e| e.to_string())?;
-    let alive = fill_log(&mut ledger, events).map_err(|e| e.to_string())?;
-    ledger.close().map_err(|e| e.to_string())?;
-    storage.flush().map_err(|e| e.to_string())?;
-    drop(storage);
-    settle(&dir.0)?;
-    Ok((dir, alive))
 }

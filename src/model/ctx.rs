@@ -29,6 +29,20 @@ pub struct Durations {
     pub stop_secs: u32,
 }
 
+impl Durations {
+    /// Every transition completes at once (bulk loads, demos, tests).
+    ///
+    /// ```
+    /// use ecs_ledger::model::ctx::Durations;
+    /// assert_eq!(Durations::INSTANT.create_secs, 0);
+    /// ```
+    pub const INSTANT: Self = Self {
+        create_secs: 0,
+        start_secs: 0,
+        stop_secs: 0,
+    };
+}
+
 impl Default for Durations {
     fn default() -> Self {
         Self {

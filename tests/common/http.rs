@@ -224,13 +224,8 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
-/// (status, content type, body) of a GET.
-pub fn get(url: &str, headers: &[(String, String)]) -> (u16, String, String) {
-    let mut req = agent().get(url);
-    for (k, v) in headers {
-        req = req.header(k.as_str(), v.as_str());
-    }
-    let mut resp = req.call().unwrap();
+/// (status, content type, body) of a response.
+fn unpack(mut resp: ureq::http::Response<ureq::Body>) -> (u16, String, String) {
     let status = resp.status().as_u16();
     let ct = resp
         .headers()
@@ -245,6 +240,15 @@ pub fn get(url: &str, headers: &[(String, String)]) -> (u16, String, String) {
     )
 }
 
+/// (status, content type, body) of a GET.
+pub fn get(url: &str, headers: &[(String, String)]) -> (u16, String, String) {
+    let mut req = agent().get(url);
+    for (k, v) in headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    unpack(req.call().unwrap())
+}
+
 /// (status, content type, body) of a POST with a form body.
 pub fn post_form(url: &str, body: &str, headers: &[(String, String)]) -> (u16, String, String) {
     let mut req = agent()
@@ -253,17 +257,5 @@ pub fn post_form(url: &str, body: &str, headers: &[(String, String)]) -> (u16, S
     for (k, v) in headers {
         req = req.header(k.as_str(), v.as_str());
     }
-    let mut resp = req.send(body).unwrap();
-    let status = resp.status().as_u16();
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (
-        status,
-        ct,
-        resp.body_mut().read_to_string().unwrap_or_default(),
-    )
+    unpack(req.send(body).unwrap())
 }
