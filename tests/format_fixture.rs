@@ -45,8 +45,14 @@ fn a_format_v1_log_verifies_with_its_original_head_hash() {
     let dir = _tmp.path().join("ledger");
     let expected = std::fs::read_to_string(root.join("verify.txt")).unwrap();
     let out = run(&dir, &["verify"], "");
-    assert_eq!(out.code, 0);
-    assert_eq!(out.stdout, expected);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    // Later builds say more after the head (what else they checked); the
+    // records, the index and the head hash are those version 1 wrote.
+    assert!(
+        out.stdout.starts_with(expected.trim_end()),
+        "{}\nexpected to start with\n{expected}",
+        out.stdout
+    );
 }
 
 #[test]

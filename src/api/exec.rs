@@ -37,6 +37,30 @@ pub fn parse_line(line: &str) -> Result<Request, EcsError> {
     from_map(map)
 }
 
+/// Parses one input line as read (its line ending included or not): a line
+/// that is not UTF-8 is `InvalidRequest.Malformed`, like any other bad line.
+///
+/// ```
+/// use ecs_ledger::api::exec::parse_line_bytes;
+/// assert!(parse_line_bytes(b"{\"Action\":\"CreateDisk\",\"Size\":20}\r\n").is_ok());
+/// let e = parse_line_bytes(b"\xff\n").unwrap_err();
+/// assert_eq!(e.code().as_str(), "InvalidRequest.Malformed");
+/// ```
+pub fn parse_line_bytes(line: &[u8]) -> Result<Request, EcsError> {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let text = std::str::from_utf8(line).map_err(|e| {
+        EcsError::with_message(
+            Code::MalformedRequest,
+            format!(
+                "{} (the line is not valid UTF-8: {e})",
+                Code::MalformedRequest.template()
+            ),
+        )
+    })?;
+    parse_line(text)
+}
+
 /// A request from a JSON object of parameters.
 pub fn from_map(map: Map<String, Value>) -> Result<Request, EcsError> {
     let mut params = Params::new();
@@ -73,6 +97,7 @@ pub fn from_map(map: Map<String, Value>) -> Result<Request, EcsError> {
         params,
         account,
         at,
+        nonce: None,
     })
 }
 

@@ -58,4 +58,17 @@ impl<S: Storage> Storage for Recording<S> {
     fn sync(&self) -> Result<(), StorageError> {
         self.inner.sync()
     }
+
+    fn witness_read(&self) -> Result<Vec<u8>, StorageError> {
+        self.inner.witness_read()
+    }
+
+    fn witness_write(
+        &self,
+        offset: usize,
+        bytes: &[u8],
+        durable: bool,
+    ) -> Result<(), StorageError> {
+        self.inner.witness_write(offset, bytes, durable)
+    }
 }

@@ -21,9 +21,9 @@ pub fn history(data: &Path, cache_mb: u64, id: &str, json: bool) -> Result<ExitC
     }
     for r in &events {
         if json {
-            println!("{}", r.to_json());
+            out!("{}", r.to_json());
         } else {
-            println!("{}  request={}", text_line(r), r.request_id);
+            out!("{}  request={}", text_line(r), r.request_id);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -61,32 +61,38 @@ pub fn report(data: &Path, cache_mb: u64, json: bool) -> Result<ExitCode, String
                 })
             })
             .collect();
-        println!("{}", json!({"Seq": seq, "Accounts": list}));
+        out!("{}", json!({"Seq": seq, "Accounts": list}));
         return Ok(ExitCode::SUCCESS);
     }
-    println!("release report as of seq {seq}");
+    out!("release report as of seq {seq}");
     for a in &accounts {
         let c = &a.counters;
-        println!("\naccount {}", a.account);
-        println!("  instances released        {}", c.instances_released);
-        println!("  disks released            {}", c.disks_released);
-        println!("  disks detached and kept   {}", c.disks_kept);
-        println!("  disks deleted (DeleteDisk) {}", c.disks_deleted);
-        println!("  snapshots released        {}", c.snapshots_released);
-        println!("  snapshots retained        {}", c.snapshots_retained);
+        out!("\naccount {}", a.account);
+        out!("  instances released        {}", c.instances_released);
+        out!("  disks released            {}", c.disks_released);
+        out!("  disks detached and kept   {}", c.disks_kept);
+        out!("  disks deleted (DeleteDisk) {}", c.disks_deleted);
+        out!("  snapshots released        {}", c.snapshots_released);
+        out!("  snapshots retained        {}", c.snapshots_retained);
         if !a.retained.is_empty() || !a.kept.is_empty() {
-            println!("  still costing money:");
+            out!("  still costing money:");
         }
         for r in &a.retained {
-            println!(
+            out!(
                 "    snapshot {} ({}) of released disk {}, retained {}",
-                r.snapshot_id, r.snapshot_type, r.source_disk_id, r.since
+                r.snapshot_id,
+                r.snapshot_type,
+                r.source_disk_id,
+                r.since
             );
         }
         for k in &a.kept {
-            println!(
+            out!(
                 "    disk {} ({} GiB) kept from released instance {}, since {}",
-                k.disk_id, k.size, k.former_instance_id, k.since
+                k.disk_id,
+                k.size,
+                k.former_instance_id,
+                k.since
             );
         }
     }
@@ -104,6 +110,6 @@ pub fn rebuild(data: &Path, cache_mb: u64, name: &str) -> Result<ExitCode, Strin
     }
     .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
-    println!("rebuilt {name} up to seq {seq}");
+    out!("rebuilt {name} up to seq {seq}");
     Ok(ExitCode::SUCCESS)
 }

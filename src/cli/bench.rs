@@ -59,7 +59,7 @@ pub fn run(
     cache_mb: u64,
 ) -> Result<ExitCode, String> {
     if let Some(dir) = rss_of {
-        println!(
+        out!(
             "{}",
             measure::replay_rss(dir, cache_mb.saturating_mul(1024 * 1024))?
         );
@@ -297,19 +297,23 @@ pub fn run(
     drop(log_dir);
 
     if json {
-        println!(
+        out!(
             "{}",
             serde_json::to_string(&figures).map_err(|e| e.to_string())?
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!();
-    println!(
+    out!();
+    out!(
         "{:<70} {:>12} {:<11} {:>12}  {:<6} target",
-        "figure", "value", "unit", "baseline", "ratio"
+        "figure",
+        "value",
+        "unit",
+        "baseline",
+        "ratio"
     );
     for f in &figures {
-        println!(
+        out!(
             "{:<70} {:>12.2} {:<11} {:>12}  {:<6} {}{}",
             f.name,
             f.value,
@@ -326,10 +330,10 @@ pub fn run(
             }
         );
         if let Some(b) = &f.baseline {
-            println!("{:<70}   baseline: {b}", "");
+            out!("{:<70}   baseline: {b}", "");
         }
     }
-    println!(
+    out!(
         "\n{} mode, {:.0} s",
         if quick { "quick" } else { "full" },
         started.elapsed().as_secs_f64()

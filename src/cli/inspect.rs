@@ -11,7 +11,11 @@ use ecs_ledger::replay::{Until, replay as replay_log, state_json};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
-use super::open_log;
+use ecs_ledger::projection::check;
+use ecs_ledger::projection::inventory::Inventory;
+use ecs_ledger::projection::report::ReleaseReport;
+
+use super::{OpenFailure, open_log};
 
 pub fn progress(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
@@ -61,7 +65,10 @@ pub fn log(
         } else {
             text_line(r)
         };
-        writeln!(out, "{line}").map_err(|e| format!("cannot write output: {e}"))
+        if let Err(e) = writeln!(out, "{line}") {
+            super::exit_on_write_error(&e);
+        }
+        Ok(())
     };
     match resource {
         Some(id) => {
@@ -80,7 +87,9 @@ pub fn log(
             }
         }
     }
-    out.flush().map_err(|e| e.to_string())?;
+    if let Err(e) = out.flush() {
+        super::exit_on_write_error(&e);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -114,19 +123,19 @@ pub fn replay(
                     .unwrap_or(Value::Null),
             );
         }
-        println!("{state}");
+        out!("{state}");
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    out!(
         "state after seq {}{}",
         point.seq,
         point.time.map(|t| format!(" ({t})")).unwrap_or_default()
     );
     let s = &point.state;
-    println!("\ninstances: {}", s.instances.len());
+    out!("\ninstances: {}", s.instances.len());
     for i in ecs_ledger::replay::sorted(&s.instances) {
         let locks: Vec<&str> = i.locks.keys().map(|l| l.as_str()).collect();
-        println!(
+        out!(
             "  {}  {:<8} {:<8} {:<9} protection={} locks=[{}] disks={} routes={} load-balancers={}",
             i.id,
             i.account,
@@ -139,9 +148,9 @@ pub fn replay(
             i.load_balancers.len()
         );
     }
-    println!("\ndisks: {}", s.disks.len());
+    out!("\ndisks: {}", s.disks.len());
     for d in ecs_ledger::replay::sorted(&s.disks) {
-        println!(
+        out!(
             "  {}  {:<8} {:<6} {:<9} {:>5} GiB instance={} delete-with-instance={} delete-auto-snapshot={}",
             d.id,
             d.account,
@@ -153,9 +162,9 @@ pub fn replay(
             d.delete_auto_snapshot
         );
     }
-    println!("\nsnapshots: {}", s.snapshots.len());
+    out!("\nsnapshots: {}", s.snapshots.len());
     for sn in ecs_ledger::replay::sorted(&s.snapshots) {
-        println!(
+        out!(
             "  {}  {:<8} {:<4} source={}{}",
             sn.id,
             sn.account,
@@ -167,34 +176,55 @@ pub fn replay(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `verify`: exit 0 intact, 1 damaged (naming the first bad Seq or what is
+/// missing), 2 when nothing could be looked at (SPEC section 6).
 pub fn verify(data: &Path, cache_mb: u64) -> Result<ExitCode, String> {
     let log = match open_log(data, cache_mb) {
         Ok(log) => log,
-        Err(message) => {
-            println!("BROKEN: {message}");
+        Err(OpenFailure::CannotLook(message)) => {
+            out!("CANNOT VERIFY: {message}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(OpenFailure::Damaged(message)) => {
+            out!("BROKEN: {message}");
             return Ok(ExitCode::from(1));
         }
     };
     let bar = progress(log.head().seq, "verifying");
     let result = verify_log(&log, |seq| bar.set_position(seq));
     bar.finish_and_clear();
-    match result {
-        Ok(report) => {
-            println!(
-                "ok: {} records, {} tag index entries, head seq {} hash {}",
-                report.records,
-                report.tag_entries,
-                report.head.seq,
-                report.head.hash_hex()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+    let report = match result {
+        Ok(report) => report,
         Err(broken) => {
             match &broken {
-                Broken::Record { seq, reason } => println!("BROKEN: record {seq}: {reason}"),
-                Broken::Other(reason) => println!("BROKEN: {reason}"),
+                Broken::Record { seq, reason } => out!("BROKEN: record {seq}: {reason}"),
+                Broken::Other(reason) => out!("BROKEN: {reason}"),
             }
-            Ok(ExitCode::from(1))
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut projections = Vec::new();
+    for projection in [
+        &mut Inventory as &mut dyn ecs_ledger::projection::Projection,
+        &mut ReleaseReport,
+    ] {
+        match check::check(&log, projection) {
+            Ok((seq, keys)) => {
+                projections.push(format!("{} ({keys} keys at seq {seq})", projection.name()))
+            }
+            Err(mismatch) => {
+                out!("BROKEN: {mismatch}");
+                return Ok(ExitCode::from(1));
+            }
         }
     }
+    out!(
+        "ok: {} records, {} tag index entries, head seq {} hash {}; projections agree with the log: {}",
+        report.records,
+        report.tag_entries,
+        report.head.seq,
+        report.head.hash_hex(),
+        projections.join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,17 @@
 //! Argument parsing (clap) and the subcommands.
 
+/// Prints one line to stdout like `println!`, but a reader that went away
+/// (`ecs-ledger log | head -1`) ends the program quietly with status 0
+/// instead of a panic, and any other write error ends it with status 2.
+macro_rules! out {
+    () => {
+        $crate::cli::write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_line(format_args!($($arg)*))
+    };
+}
+
 mod audit;
 mod bench;
 mod exec;
@@ -28,8 +40,8 @@ pub struct Cli {
         default_value = "./ecs-ledger-data"
     )]
     pub data: PathBuf,
-    /// sled page cache in MiB.
-    #[arg(long, global = true, default_value_t = 64)]
+    /// sled page cache in MiB (at least 1).
+    #[arg(long, global = true, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub cache_mb: u64,
     #[command(subcommand)]
     pub command: Command,
@@ -58,7 +70,12 @@ fn parse_durations(s: &str) -> Result<Durations, String> {
     let [c, st, sp] = parts.as_slice() else {
         return Err("expected three numbers: creation,start,stop".into());
     };
-    let n = |v: &str| v.trim().parse::<u32>().map_err(|e| format!("{v:?}: {e}"));
+    let max = ecs_ledger::model::limits::DURATION_MAX_SECS;
+    let n = |v: &str| match v.trim().parse::<u32>() {
+        Ok(n) if n <= max => Ok(n),
+        Ok(_) => Err(format!("{v:?}: at most {max} seconds")),
+        Err(e) => Err(format!("{v:?}: {e}")),
+    };
     Ok(Durations {
         create_secs: n(c)?,
         start_secs: n(st)?,
@@ -125,6 +142,13 @@ pub enum Command {
         /// server runs open (account `default`, loopback only).
         #[arg(long)]
         access_keys: Option<PathBuf>,
+        /// Close a connection whose request headers (or next request, when
+        /// idle) do not arrive within this many seconds; a body gets as long again.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        idle_timeout_secs: u64,
+        /// Most connections served at once; more wait to be accepted.
+        #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        max_connections: u64,
         #[command(flatten)]
         opts: WriteOpts,
     },
@@ -194,17 +218,78 @@ impl WriteOpts {
     }
 }
 
+/// Why a ledger could not be opened for reading.
+#[derive(Debug)]
+pub enum OpenFailure {
+    /// Nothing could be looked at: no ledger there, held by a running
+    /// process, or written by a newer version.
+    CannotLook(String),
+    /// The ledger is there and damaged.
+    Damaged(String),
+}
+
+impl std::fmt::Display for OpenFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenFailure::CannotLook(m) | OpenFailure::Damaged(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<OpenFailure> for String {
+    fn from(e: OpenFailure) -> String {
+        e.to_string()
+    }
+}
+
 /// Opens an existing ledger's log for reading.
-pub fn open_log(dir: &Path, cache_mb: u64) -> Result<EventLog<SledStorage>, String> {
+pub fn open_log(dir: &Path, cache_mb: u64) -> Result<EventLog<SledStorage>, OpenFailure> {
+    use ecs_ledger::log::LogError;
+    use ecs_ledger::storage::StorageError;
     if !dir.join("db").exists() && !dir.join("conf").exists() {
-        return Err(format!(
+        return Err(OpenFailure::CannotLook(format!(
             "no ledger at {} (run exec first, or pass --data)",
             dir.display()
-        ));
+        )));
     }
-    let storage = SledStorage::open(dir, cache_mb.saturating_mul(1024 * 1024))
-        .map_err(|e| format!("cannot open {}: {e}", dir.display()))?;
-    EventLog::open(storage).map_err(|e| format!("cannot open {}: {e}", dir.display()))
+    let storage = match SledStorage::open(dir, cache_mb.saturating_mul(1024 * 1024)) {
+        Ok(s) => s,
+        Err(e @ StorageError::Locked { .. }) => return Err(OpenFailure::CannotLook(e.to_string())),
+        Err(e @ StorageError::Damaged { .. }) => return Err(OpenFailure::Damaged(e.to_string())),
+        Err(e) => {
+            return Err(OpenFailure::Damaged(format!(
+                "cannot open {}: {e}",
+                dir.display()
+            )));
+        }
+    };
+    EventLog::open(storage).map_err(|e| match e {
+        LogError::Format { .. } | LogError::Storage(StorageError::Io(_)) => {
+            OpenFailure::CannotLook(format!("cannot open {}: {e}", dir.display()))
+        }
+        e @ LogError::Storage(StorageError::Damaged { .. }) => OpenFailure::Damaged(e.to_string()),
+        e => OpenFailure::Damaged(format!("{}: {e}", dir.display())),
+    })
+}
+
+/// What [`out!`] does: one line to stdout.
+pub fn write_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    if let Err(e) = lock.write_fmt(args).and_then(|_| lock.write_all(b"\n")) {
+        exit_on_write_error(&e);
+    }
+}
+
+/// Ends the program after a failed write to stdout: quietly (status 0) when
+/// the reader closed the pipe, with a message (status 2) otherwise.
+pub fn exit_on_write_error(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("ecs-ledger: cannot write output: {e}");
+    std::process::exit(2);
 }
 
 fn init_tracing(default: &str) {
@@ -279,11 +364,18 @@ pub fn main() -> ExitCode {
         Command::Serve {
             listen,
             access_keys,
+            idle_timeout_secs,
+            max_connections,
             opts,
         } => serve::run(
             &cli.data,
             *listen,
             access_keys.as_deref(),
+            ecs_ledger::api::server::ConnectionLimits {
+                header_timeout: std::time::Duration::from_secs(*idle_timeout_secs),
+                body_timeout: std::time::Duration::from_secs(*idle_timeout_secs),
+                max_connections: usize::try_from(*max_connections).unwrap_or(usize::MAX),
+            },
             opts.config(cli.cache_mb),
         ),
     };

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ecs_ledger::api::server::keys::AccessKeys;
-use ecs_ledger::api::server::{ServeConfig, serve};
+use ecs_ledger::api::server::{ConnectionLimits, ServeConfig, serve};
 use ecs_ledger::ledger::{Config, Ledger};
 
 pub fn run(
     data: &Path,
     listen: SocketAddr,
     keys: Option<&Path>,
+    limits: ConnectionLimits,
     config: Config,
 ) -> Result<ExitCode, String> {
     let access_keys = keys.map(AccessKeys::load).transpose()?;
@@ -31,6 +32,7 @@ pub fn run(
             listen,
             access_keys,
             tick: Duration::from_secs(1),
+            limits,
         },
         |addr| {
             let mut out = std::io::stdout();

@@ -43,7 +43,7 @@ fn print_report(r: &Report, json_out: bool) {
             .iter()
             .map(|(k, v)| (k.to_string(), json!(v)))
             .collect();
-        println!(
+        out!(
             "{}",
             json!({
                 "Seed": r.seed, "Steps": r.steps, "Requests": r.requests, "Events": r.events,
@@ -53,9 +53,15 @@ fn print_report(r: &Report, json_out: bool) {
         );
         return;
     }
-    println!(
+    out!(
         "seed {}: {} steps, {} requests, {} events, head {}, {} invariant checks, {} restarts",
-        r.seed, r.steps, r.requests, r.events, r.head_hash, r.checks, r.restarts
+        r.seed,
+        r.steps,
+        r.requests,
+        r.events,
+        r.head_hash,
+        r.checks,
+        r.restarts
     );
     let codes: Vec<String> = r
         .coverage
@@ -63,7 +69,7 @@ fn print_report(r: &Report, json_out: bool) {
         .iter()
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
-    println!("  outcomes: {}", codes.join(", "));
+    out!("  outcomes: {}", codes.join(", "));
     if !r.coverage.faults.is_empty() {
         let faults: Vec<String> = r
             .coverage
@@ -71,7 +77,7 @@ fn print_report(r: &Report, json_out: bool) {
             .iter()
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
-        println!("  faults:   {}", faults.join(", "));
+        out!("  faults:   {}", faults.join(", "));
     }
 }
 
@@ -170,10 +176,10 @@ pub fn run_cli(args: Args) -> Result<ExitCode, String> {
             .iter()
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
-        println!("all seeds passed; outcomes: {}", codes.join(", "));
+        out!("all seeds passed; outcomes: {}", codes.join(", "));
         let missing = total.missing_codes();
         if !missing.is_empty() {
-            println!("never reached: {}", missing.join(", "));
+            out!("never reached: {}", missing.join(", "));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -32,6 +32,7 @@
 pub mod cache;
 pub mod idempotency;
 pub mod inline;
+pub mod nonce;
 pub mod timers;
 mod writer;
 
@@ -155,6 +156,31 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Checks the values a ledger cannot run with: transition durations over
+    /// [`crate::model::limits::DURATION_MAX_SECS`], a sled cache under 1 MiB,
+    /// an empty group commit.
+    pub fn validate(&self) -> Result<(), LedgerError> {
+        let d = self.durations;
+        let max = crate::model::limits::DURATION_MAX_SECS;
+        if [d.create_secs, d.start_secs, d.stop_secs]
+            .iter()
+            .any(|s| *s > max)
+        {
+            return Err(LedgerError::Config(format!(
+                "transition durations must be at most {max} seconds"
+            )));
+        }
+        if self.sled_cache_bytes < 1024 * 1024 {
+            return Err(LedgerError::Config(
+                "the sled cache must be at least 1 MiB".into(),
+            ));
+        }
+        if self.max_batch == 0 {
+            return Err(LedgerError::Config("max_batch must be at least 1".into()));
+        }
+        Ok(())
+    }
+
     /// The default config with a seed (deterministic ids).
     pub fn seeded(seed: u64) -> Self {
         Self {
@@ -176,6 +202,9 @@ pub struct Request {
     pub account: Account,
     /// Move the ledger clock to this time first (exec's `At`).
     pub at: Option<Timestamp>,
+    /// The signature nonce it came with (HTTP): refused if seen before,
+    /// remembered durably with the request otherwise.
+    pub nonce: Option<nonce::Nonce>,
 }
 
 impl Request {
@@ -189,6 +218,7 @@ impl Request {
             params: Params::from_pairs(params),
             account: Account::default(),
             at: None,
+            nonce: None,
         }
     }
 
@@ -201,6 +231,12 @@ impl Request {
     /// The same request at ledger time `at`.
     pub fn at(mut self, at: Timestamp) -> Self {
         self.at = Some(at);
+        self
+    }
+
+    /// The same request carrying a signature nonce.
+    pub fn with_nonce(mut self, nonce: nonce::Nonce) -> Self {
+        self.nonce = Some(nonce);
         self
     }
 }
@@ -276,6 +312,9 @@ pub enum LedgerError {
     /// The ledger was closed.
     #[error("the ledger is closed")]
     Closed,
+    /// The configuration cannot be used.
+    #[error("invalid configuration: {0}")]
+    Config(String),
     /// A built-in projection could not be brought up to date.
     #[error("cannot bring the inventory up to date: {0}")]
     Projection(#[from] ProjectionError),
@@ -339,7 +378,11 @@ pub(crate) fn open_writer<S: Storage + Clone>(
     storage: S,
     config: Config,
 ) -> Result<(writer::Writer<S>, Arc<Shared>), LedgerError> {
-    let log = EventLog::open(storage.clone())?;
+    config.validate()?;
+    let mut log = EventLog::open(storage.clone())?;
+    // What is on disk now is durable: the witness starts from it (a ledger
+    // written before witnesses existed gets one here).
+    log.witness(config.durability == Durability::Sync)?;
     // The inventory is written with the events; a log written before it
     // existed (or with another version of it) is caught up first.
     let runner = Runner::new(storage);
@@ -419,6 +462,7 @@ impl<S: Storage + Clone> std::fmt::Debug for Ledger<S> {
 impl Ledger<SledStorage> {
     /// Opens (or creates) the ledger in directory `dir`, on sled.
     pub fn open(dir: &Path, config: Config) -> Result<Self, LedgerError> {
+        config.validate()?;
         let storage = SledStorage::open(dir, config.sled_cache_bytes)?;
         Self::with_storage(storage, config)
     }

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::cache::StateCache;
 use super::idempotency::{self, Remembered};
+use super::nonce::Nonces;
 use super::timers::Timers;
 use super::{
     Answer, ClockMode, Config, Durability, LedgerError, Msg, Reply, Request, Shared, Success, lock,
@@ -42,6 +43,7 @@ pub(crate) struct Writer<S: Storage> {
     config: Config,
     cache: StateCache,
     timers: Timers,
+    nonces: Nonces,
     clock: Timestamp,
     shared: Arc<Shared>,
     /// (position, number of decisions drawn at that position): seeds ids.
@@ -67,12 +69,14 @@ impl<S: Storage> Writer<S> {
         shared: Arc<Shared>,
     ) -> Result<Self, LedgerError> {
         let timers = Timers::load(&log)?;
+        let nonces = Nonces::load(&log)?;
         Ok(Self {
             cache: StateCache::with_load(config.cache_records, config.load),
             attempts: (log.head().seq, 0),
             log,
             config,
             timers,
+            nonces,
             clock,
             shared,
             staged_tokens: HashMap::new(),
@@ -134,7 +138,14 @@ impl<S: Storage> Writer<S> {
 
     /// Flushes at shutdown.
     pub(crate) fn finish(&mut self) {
-        if let Err(e) = self.log.storage().flush() {
+        let durable = self.config.durability == Durability::Sync;
+        let flushed = match self.config.durability {
+            Durability::Sync => self.log.storage().sync(),
+            Durability::Flush | Durability::None => self.log.storage().flush(),
+        }
+        .map_err(LogError::from)
+        .and_then(|()| self.log.witness(durable));
+        if let Err(e) = flushed {
             tracing::error!(error = %e, "final flush failed");
             *lock(&self.shared.failed) = Some(e.to_string());
         }
@@ -211,6 +222,12 @@ impl<S: Storage> Writer<S> {
                 Durability::None => Ok(()),
             }
             .map_err(|e| e.to_string())?;
+            // The witness follows what is durable (in `none` mode only a
+            // flush makes anything durable: the witness waits for one).
+            if self.config.durability != Durability::None {
+                let durable = self.config.durability == Durability::Sync;
+                self.log.witness(durable).map_err(|e| e.to_string())?;
+            }
         }
         if wrote {
             tracing::debug!(
@@ -275,6 +292,13 @@ impl<S: Storage> Writer<S> {
     }
 
     fn execute_command(&mut self, append: &mut Append, request: Request) -> Result<Answer, Fatal> {
+        // 0. A signed request's nonce: once only, remembered with the request.
+        if let Some(nonce) = &request.nonce
+            && !self.nonces.admit(nonce, append)
+        {
+            let e = EcsError::new(Code::SignatureNonceUsed);
+            return Ok(Answer::Done(self.refuse(append, e)));
+        }
         // 1. The clock: `At`, or the system clock, never backwards.
         let now = match request.at {
             Some(at) if at < self.clock => {
@@ -284,9 +308,12 @@ impl<S: Storage> Writer<S> {
                 );
                 return Ok(Answer::Done(self.refuse(append, e)));
             }
+            Some(at) if at > latest() => {
+                return Ok(Answer::Done(self.refuse(append, too_late("At"))));
+            }
             Some(at) => at,
             None => match self.config.clock {
-                ClockMode::System => system_now().max(self.clock),
+                ClockMode::System => system_now().min(latest()).max(self.clock),
                 ClockMode::Manual => self.clock,
             },
         };
@@ -302,16 +329,23 @@ impl<S: Storage> Writer<S> {
         }
         // Queries read the committed inventory once this batch is written.
         if let Some(parsed) = Query::parse(&request.action, &request.params) {
-            return Ok(Answer::Done(match parsed {
-                Err(e) => self.refuse(append, e),
-                Ok(query) => {
-                    let request_id = self.ids(append).next_request_id();
-                    return Ok(Answer::Query(request_id, query, request.account));
+            let parsed = parsed.and_then(|q| Ok((q, Command::dry_run(&request.params)?)));
+            return Ok(match parsed {
+                Err(e) => Answer::Done(self.refuse(append, e)),
+                Ok((_, true)) => {
+                    let e = EcsError::new(Code::DryRunOperation);
+                    Answer::Done(self.refuse(append, e))
                 }
-            }));
+                Ok((query, false)) => {
+                    let request_id = self.ids(append).next_request_id();
+                    Answer::Query(request_id, query, request.account)
+                }
+            });
         }
         // 3. The command.
-        let command = match Command::parse(&request.action, &request.params) {
+        let parsed = Command::parse(&request.action, &request.params)
+            .and_then(|c| Ok((c, Command::dry_run(&request.params)?)));
+        let (command, dry_run) = match parsed {
             Ok(c) => c,
             Err(e) => return Ok(Answer::Done(self.refuse(append, e))),
         };
@@ -351,7 +385,7 @@ impl<S: Storage> Writer<S> {
             durations: self.config.durations,
             ids,
         };
-        let events = match command.decide(&self.cache.state, &ctx) {
+        let events = match command.decide_request(dry_run, &self.cache.state, &ctx) {
             Ok(events) => events,
             Err(e) => {
                 return Ok(Answer::Done(Reply {
@@ -394,7 +428,7 @@ impl<S: Storage> Writer<S> {
     /// stays where it is).
     fn tick(&mut self, append: &mut Append) -> Result<Reply, Fatal> {
         if self.config.clock == ClockMode::System {
-            let now = system_now().max(self.clock);
+            let now = system_now().min(latest()).max(self.clock);
             self.set_clock(append, now);
         }
         let events = self.apply_due(append, self.clock)?;
@@ -552,7 +586,8 @@ impl<S: Storage> Writer<S> {
             (Some(_), None) => p.u32_in("Seconds", 0..=u32::MAX).and_then(|s| {
                 self.clock
                     .add_secs(i64::from(s.unwrap_or(0)))
-                    .ok_or_else(|| EcsError::invalid("Seconds"))
+                    .filter(|t| *t <= latest())
+                    .ok_or_else(|| too_late("Seconds"))
             }),
             (None, Some(to)) => Timestamp::parse_rfc3339(to)
                 .map_err(|e| EcsError::invalid_because("To", e))
@@ -562,6 +597,8 @@ impl<S: Storage> Writer<S> {
                             "To",
                             format!("It is earlier than the ledger time {}.", self.clock),
                         ))
+                    } else if t > latest() {
+                        Err(too_late("To"))
                     } else {
                         Ok(t)
                     }
@@ -584,6 +621,22 @@ impl<S: Storage> Writer<S> {
             }),
         })
     }
+}
+
+/// The latest ledger time a request may run at.
+fn latest() -> Timestamp {
+    Timestamp::from_unix(crate::model::limits::LEDGER_TIME_MAX).unwrap_or(Timestamp::EPOCH)
+}
+
+/// `InvalidParameter` for a time past [`latest`].
+fn too_late(param: &str) -> EcsError {
+    EcsError::invalid_because(
+        param,
+        format!(
+            "It is later than the latest ledger time {}: times derived from it would not be representable.",
+            latest()
+        ),
+    )
 }
 
 /// The system clock, in whole seconds (the only clock read in the crate).

@@ -5,9 +5,10 @@
 //! |---|---|---|
 //! | `e` | seq (u64 BE) | an event record ([`crate::log::record`]) |
 //! | `t` | tag, `0x00`, seq (u64 BE) | empty: the tag index |
-//! | `m` | name | log metadata: `format`, `head`, `clock` |
+//! | `m` | name | log metadata: `format`, `head`, `clock`, `witnessed` |
 //! | `k` | account, `0x00`, ClientToken | an idempotency record |
 //! | `w` | due time (u64 BE), instance id | empty: the timer index |
+//! | `n` | expiry (u64 BE), nonce digest (16 bytes) | empty: a signature nonce seen |
 //! | `c` | projection name | the projection's checkpoint (u64 BE) |
 //! | `p` | projection name, `0x00`, key | a projection's own data |
 //!
@@ -24,6 +25,8 @@ pub const META: u8 = b'm';
 pub const IDEMPOTENCY: u8 = b'k';
 /// Timer index.
 pub const TIMER: u8 = b'w';
+/// Signature nonces seen.
+pub const NONCE: u8 = b'n';
 /// Projection checkpoints.
 pub const CHECKPOINT: u8 = b'c';
 /// Projection data.
@@ -35,6 +38,8 @@ pub const META_FORMAT: &[u8] = b"mformat";
 pub const META_HEAD: &[u8] = b"mhead";
 /// `m clock`: the ledger clock.
 pub const META_CLOCK: &[u8] = b"mclock";
+/// `m witnessed`: the store keeps a head witness (so its absence is damage).
+pub const META_WITNESSED: &[u8] = b"mwitnessed";
 
 /// The key of event `seq`.
 pub fn event(seq: u64) -> [u8; 9] {
@@ -114,6 +119,25 @@ pub fn timer_entry(key: &[u8]) -> Option<(i64, &str)> {
     ))
 }
 
+/// The key of a signature nonce that expires at `expires` (seconds since the epoch).
+pub fn nonce(expires: i64, digest: &[u8; 16]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(25);
+    k.push(NONCE);
+    k.extend_from_slice(&(expires.max(0) as u64).to_be_bytes());
+    k.extend_from_slice(digest);
+    k
+}
+
+/// The expiry and digest of a nonce key.
+pub fn nonce_entry(key: &[u8]) -> Option<(i64, [u8; 16])> {
+    let body = key.strip_prefix(&[NONCE])?;
+    if body.len() != 24 {
+        return None;
+    }
+    let expires = i64::try_from(u64::from_be_bytes(body[..8].try_into().ok()?)).ok()?;
+    Some((expires, body[8..].try_into().ok()?))
+}
+
 /// The checkpoint key of a projection.
 pub fn checkpoint(name: &str) -> Vec<u8> {
     let mut k = vec![CHECKPOINT];
@@ -148,6 +172,7 @@ mod tests {
             timer_entry(&timer(99, "i-12345678")),
             Some((99, "i-12345678"))
         );
+        assert_eq!(nonce_entry(&nonce(7, &[3; 16])), Some((7, [3; 16])));
         assert_eq!(event_seq(b"x"), None);
         assert_eq!(tag_entry(b"t"), None);
     }

@@ -16,6 +16,7 @@ pub mod condition;
 pub mod keys;
 pub mod record;
 pub mod verify;
+pub mod witness;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -86,7 +87,34 @@ pub enum LogError {
     /// A conditional append was refused.
     #[error(transparent)]
     Conflict(#[from] Conflict),
+    /// The store holds fewer records than its witness says were durable: its
+    /// files were cut back or replaced by an earlier copy.
+    #[error(
+        "the log ends at seq {stored} but its head witness says seq {witnessed} was durable: records {first_missing}..={witnessed} are missing",
+        first_missing = stored + 1
+    )]
+    Missing {
+        /// The last record the store holds.
+        stored: u64,
+        /// The last record the witness saw durable.
+        witnessed: u64,
+    },
+    /// The record the witness names is not the one it saw: history was rewritten.
+    #[error(
+        "record {seq} does not carry the hash the head witness recorded for it: the log was rewritten"
+    )]
+    Rewritten {
+        /// The record.
+        seq: u64,
+    },
+    /// The witness itself is gone or damaged.
+    #[error("the head witness ({0}) is {1}")]
+    Witness(&'static str, &'static str),
 }
+
+/// Records checked when a log is opened: the tail must verify (checksums,
+/// payloads, the hash chain up to the head) before anything is appended.
+pub const TAIL_CHECKED: u64 = 64;
 
 /// The event log over a storage.
 #[derive(Debug)]
@@ -94,6 +122,8 @@ pub struct EventLog<S: Storage> {
     storage: S,
     head: Head,
     last_commit: (usize, usize),
+    /// The witness as last read or written.
+    witness: Option<witness::Mark>,
 }
 
 impl<S: Storage> EventLog<S> {
@@ -149,11 +179,33 @@ impl<S: Storage> EventLog<S> {
                 keys::event_seq(k.as_ref())
             )));
         }
+        check_tail(&storage, head, TAIL_CHECKED)?;
+        let witness = check_witness(&storage, head)?;
         Ok(Self {
             storage,
             head,
             last_commit: (0, 0),
+            witness,
         })
+    }
+
+    /// Records the current head in the witness (after a durable commit;
+    /// `durable`: make the witness write itself survive power loss too).
+    pub fn witness(&mut self, durable: bool) -> Result<(), LogError> {
+        if self.witness.is_some_and(|m| m.head == self.head) {
+            return Ok(());
+        }
+        let (offset, bytes) = witness::next(self.witness, self.head);
+        self.storage.witness_write(offset, &bytes, durable)?;
+        if self.witness.is_none() && self.storage.get(keys::META_WITNESSED)?.is_none() {
+            // From now on a missing witness file is damage. Written after
+            // the file, so the marker never exists without it.
+            let mut b = Batch::new();
+            b.put(keys::META_WITNESSED.to_vec(), vec![1]);
+            self.storage.apply(&b)?;
+        }
+        self.witness = witness::Mark::decode(&bytes);
+        Ok(())
     }
 
     /// The last record's position and hash.
@@ -318,6 +370,80 @@ impl<S: Storage> EventLog<S> {
         Ok(self.head)
     }
 }
+
+/// Checks the last `n` records: each well formed with its checksum, gapless,
+/// and chained up to the head's hash.
+fn check_tail<S: Storage>(storage: &S, head: Head, n: u64) -> Result<(), LogError> {
+    if head.seq == 0 {
+        return Ok(());
+    }
+    let first = head.seq.saturating_sub(n).max(1);
+    let mut prev = if first == 1 {
+        record::GENESIS
+    } else {
+        let seq = first - 1;
+        let bytes = storage
+            .get(&keys::event(seq))?
+            .ok_or_else(|| LogError::Inconsistent(format!("record {seq} is missing")))?;
+        record::split(bytes.as_ref())
+            .map_err(|source| LogError::Record { seq, source })?
+            .hash
+    };
+    for seq in first..=head.seq {
+        let bytes = storage
+            .get(&keys::event(seq))?
+            .ok_or_else(|| LogError::Inconsistent(format!("record {seq} is missing")))?;
+        let bytes = bytes.as_ref();
+        record::decode(seq, bytes).map_err(|source| LogError::Record { seq, source })?;
+        prev =
+            record::check_chain(&prev, bytes).map_err(|source| LogError::Record { seq, source })?;
+    }
+    if prev != head.hash {
+        return Err(LogError::Inconsistent(format!(
+            "the chain does not end at the head hash of seq {}",
+            head.seq
+        )));
+    }
+    Ok(())
+}
+
+/// Compares the store's head with its witness: the store may be ahead by the
+/// commit a crash interrupted, never behind, and the record the witness
+/// names must carry the hash it recorded.
+fn check_witness<S: Storage>(storage: &S, head: Head) -> Result<Option<witness::Mark>, LogError> {
+    let reading = witness::read(&storage.witness_read()?);
+    let mark = match reading {
+        witness::Reading::Absent => {
+            if storage.get(keys::META_WITNESSED)?.is_some() {
+                return Err(LogError::Witness(WITNESS_NAME, "missing"));
+            }
+            return Ok(None);
+        }
+        witness::Reading::Unreadable => return Err(LogError::Witness(WITNESS_NAME, "unreadable")),
+        witness::Reading::Valid(mark) => mark,
+    };
+    if mark.head.seq > head.seq {
+        return Err(LogError::Missing {
+            stored: head.seq,
+            witnessed: mark.head.seq,
+        });
+    }
+    if mark.head.seq > 0 {
+        let seq = mark.head.seq;
+        let bytes = storage
+            .get(&keys::event(seq))?
+            .ok_or(LogError::Rewritten { seq })?;
+        let parts =
+            record::split(bytes.as_ref()).map_err(|source| LogError::Record { seq, source })?;
+        if parts.hash != mark.head.hash {
+            return Err(LogError::Rewritten { seq });
+        }
+    }
+    Ok(Some(mark))
+}
+
+/// How errors name the witness.
+const WITNESS_NAME: &str = "head.witness";
 
 /// Records staged for one atomic commit.
 #[derive(Debug)]

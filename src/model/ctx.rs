@@ -147,6 +147,19 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// `now` plus `secs`: when a transition that starts now completes. The
+    /// ledger never runs a request later than [`crate::model::limits::LEDGER_TIME_MAX`],
+    /// so this is always representable; should it not be, the request is
+    /// refused (naming the time it ran at) rather than recorded with no end.
+    pub fn after_secs(&self, secs: u32) -> Result<Timestamp, crate::model::error::EcsError> {
+        self.now.add_secs(i64::from(secs)).ok_or_else(|| {
+            crate::model::error::EcsError::invalid_because(
+                "At",
+                "It is too late for the transitions this request starts.",
+            )
+        })
+    }
+
     /// A context for `account` at `now` with default durations.
     pub fn new(now: Timestamp, account: Account, ids: IdSource) -> Self {
         Self {

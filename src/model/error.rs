@@ -146,6 +146,8 @@ codes! {
     SignatureNonceUsed => ("SignatureNonceUsed", 400, "Specified signature nonce was used already."),
     /// HTTP: a non-admin key called a platform action.
     Forbidden => ("Forbidden", 403, "User not authorized to operate on the specified resource."),
+    /// *Own*: HTTP body not sent in time.
+    RequestTimeout => ("RequestTimeout", 408, "The request body was not received in time."),
     /// *Own*: HTTP body over the limit.
     RequestTooLarge => ("RequestEntityTooLarge", 413, "The request body is larger than the server accepts."),
     /// *Own*: the ledger stopped after a storage failure and refuses writes.

@@ -50,6 +50,17 @@ pub const PAGE_SIZE: std::ops::RangeInclusive<u32> = 1..=100;
 /// Most ids in a Describe filter such as `InstanceIds` (ECS: 100).
 pub const DESCRIBE_IDS_MAX: usize = 100;
 
-/// Latest ledger time the model accepts (9999-12-31T23:59:59Z): keeps calendar
+/// Latest time that can be represented (9999-12-31T23:59:59Z): keeps calendar
 /// arithmetic in range.
 pub const TIME_MAX: i64 = 253_402_300_799;
+/// Latest ledger time a request may run at (9900-01-01T00:00:00Z). Every time
+/// a request derives from its own (transitions, a subscription's expiry, an
+/// automatic release, the end of a subscription's life) lies within a few
+/// years of it, so it is always representable: a request is refused up front
+/// rather than leave the ledger unable to take the next one (SPEC section 6).
+pub const LEDGER_TIME_MAX: i64 = 250_246_627_200;
+/// Latest `ExpiredTime` a subscription may get (renewals included): well
+/// inside the representable range, with room for what follows an expiry.
+pub const EXPIRY_MAX: i64 = TIME_MAX - 366 * 24 * 60 * 60;
+/// Longest configurable transition duration (one year).
+pub const DURATION_MAX_SECS: u32 = 365 * 24 * 60 * 60;

@@ -145,7 +145,7 @@ impl Scenario {
         // Refusals draw a RequestId like any request (as the ledger does).
         let command = match Command::parse(action, &params).and_then(|c| {
             params.client_token()?;
-            Ok(c)
+            Ok((c, Command::dry_run(&params)?))
         }) {
             Ok(c) => c,
             Err(e) => {
@@ -161,7 +161,8 @@ impl Scenario {
             durations: self.durations,
             ids,
         };
-        let events = command.decide(&self.state, &ctx)?;
+        let (command, dry_run) = command;
+        let events = command.decide_request(dry_run, &self.state, &ctx)?;
         let account = self.account.clone();
         Ok(events
             .into_iter()

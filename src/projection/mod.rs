@@ -18,6 +18,7 @@
 //! written with the events) and [`report`] (the release report, a
 //! [`Projection`] caught up on demand).
 
+pub mod check;
 pub mod history;
 pub mod inventory;
 pub mod report;

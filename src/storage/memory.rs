@@ -27,6 +27,8 @@ struct Inner {
     fail_writes: u32,
     /// Remaining flushes to fail.
     fail_flushes: u32,
+    /// The head witness (written after durable commits: survives crashes).
+    witness: Vec<u8>,
     stats: Stats,
 }
 
@@ -133,6 +135,18 @@ impl MemoryStorage {
         self.len() == 0
     }
 
+    /// Replaces the head witness's bytes (corruption tests).
+    pub fn corrupt_witness(&self, bytes: &[u8]) {
+        self.lock().witness = bytes.to_vec();
+    }
+
+    /// Removes one key directly, bypassing the ledger (corruption tests).
+    pub fn corrupt_remove(&self, key: &[u8]) {
+        let mut inner = self.lock();
+        inner.live.remove(key);
+        inner.durable.remove(key);
+    }
+
     /// Overwrites one key directly, bypassing the ledger (corruption tests).
     pub fn corrupt(&self, key: &[u8], value: &[u8]) {
         let mut inner = self.lock();
@@ -232,6 +246,25 @@ impl Storage for MemoryStorage {
 
     fn sync(&self) -> Result<(), StorageError> {
         self.flush()
+    }
+
+    fn witness_read(&self) -> Result<Vec<u8>, StorageError> {
+        Ok(self.lock().witness.clone())
+    }
+
+    fn witness_write(
+        &self,
+        offset: usize,
+        bytes: &[u8],
+        _durable: bool,
+    ) -> Result<(), StorageError> {
+        let mut inner = self.lock();
+        let end = offset + bytes.len();
+        if inner.witness.len() < end {
+            inner.witness.resize(end, 0);
+        }
+        inner.witness[offset..end].copy_from_slice(bytes);
+        Ok(())
     }
 }
 

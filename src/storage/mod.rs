@@ -64,6 +64,20 @@ pub enum StorageError {
     /// sled reported an error.
     #[error("sled: {0}")]
     Sled(#[from] sled::Error),
+    /// Another process holds the store (sled allows one process per directory).
+    #[error("{path} is in use by another process (a running exec or serve?)")]
+    Locked {
+        /// The store's directory.
+        path: String,
+    },
+    /// The store's files are damaged: its engine failed (or panicked) reading them.
+    #[error("the storage files in {path} are damaged: {why}")]
+    Damaged {
+        /// The store's directory.
+        path: String,
+        /// What failed.
+        why: String,
+    },
     /// A file operation failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
@@ -101,6 +115,16 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Makes every applied batch survive power loss (flush plus fdatasync).
     fn sync(&self) -> Result<(), StorageError>;
+
+    /// The head witness's bytes, kept apart from the store (see
+    /// [`crate::log::witness`]); empty when none was ever written.
+    fn witness_read(&self) -> Result<Vec<u8>, StorageError>;
+
+    /// Writes `bytes` at `offset` of the head witness; `durable` also makes
+    /// the write survive power loss. Called after the commit it describes is
+    /// durable, so a crash between the two leaves the witness one commit behind.
+    fn witness_write(&self, offset: usize, bytes: &[u8], durable: bool)
+    -> Result<(), StorageError>;
 
     /// Entries whose key starts with `prefix`.
     fn scan_prefix<'a>(&'a self, prefix: &[u8]) -> Entries<'a, Self::Bytes> {

@@ -6,9 +6,15 @@
 //! Linux: it survives kill -9 but not power loss, so [`SledStorage::sync`] also
 //! `fdatasync`s sled's files.
 
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use super::{Batch, Storage, StorageError};
+
+/// The head witness's file name, beside sled's own files.
+pub const WITNESS_FILE: &str = "head.witness";
 
 /// Default sled page cache: 64 MiB (sled's own default is 1 GiB).
 pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
@@ -18,6 +24,7 @@ pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 pub struct SledStorage {
     db: sled::Db,
     path: PathBuf,
+    witness: Arc<Mutex<Option<std::fs::File>>>,
 }
 
 impl std::fmt::Debug for SledStorage {
@@ -30,16 +37,41 @@ impl std::fmt::Debug for SledStorage {
 
 impl SledStorage {
     /// Opens (or creates) the database in `dir` with a page cache of `cache_bytes`.
+    ///
+    /// A directory another process holds is [`StorageError::Locked`]; files
+    /// sled cannot read (it may panic on damaged ones: the panic is contained
+    /// here) are [`StorageError::Damaged`].
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StorageError> {
-        let db = sled::Config::new()
+        let path = dir.to_path_buf();
+        let config = sled::Config::new()
             .path(dir)
-            .cache_capacity(cache_bytes)
-            .mode(sled::Mode::HighThroughput)
-            .open()?;
+            .cache_capacity(cache_bytes.max(1024 * 1024))
+            .mode(sled::Mode::HighThroughput);
+        let db = match catch_unwind(AssertUnwindSafe(|| config.open())) {
+            Ok(Ok(db)) => db,
+            Ok(Err(sled::Error::Io(e))) if e.to_string().contains("could not acquire lock") => {
+                return Err(StorageError::Locked {
+                    path: path.display().to_string(),
+                });
+            }
+            Ok(Err(e)) => return Err(damaged_or(&path, e)),
+            Err(panic) => return Err(panicked(&path, "opening", panic)),
+        };
         Ok(Self {
             db,
-            path: dir.to_path_buf(),
+            path,
+            witness: Arc::new(Mutex::new(None)),
         })
+    }
+
+    /// Runs one sled call, turning its panics (sled 0.34 panics on some
+    /// damaged files) and corruption errors into [`StorageError::Damaged`].
+    fn guard<T>(&self, what: &str, f: impl FnOnce() -> sled::Result<T>) -> Result<T, StorageError> {
+        match catch_unwind(AssertUnwindSafe(f)) {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(damaged_or(&self.path, e)),
+            Err(panic) => Err(panicked(&self.path, what, panic)),
+        }
     }
 
     /// The directory it lives in.
@@ -54,17 +86,113 @@ impl SledStorage {
 
     /// Approximate bytes on disk.
     pub fn size_on_disk(&self) -> Result<u64, StorageError> {
-        Ok(self.db.size_on_disk()?)
+        self.guard("measuring", || self.db.size_on_disk())
     }
 }
 
 type Item = Result<(sled::IVec, sled::IVec), StorageError>;
 
+/// sled's corruption errors name damaged files; every other error is passed on.
+fn damaged_or(path: &Path, e: sled::Error) -> StorageError {
+    match e {
+        sled::Error::Corruption { .. } => StorageError::Damaged {
+            path: path.display().to_string(),
+            why: e.to_string(),
+        },
+        e => StorageError::Sled(e),
+    }
+}
+
+/// A contained sled panic, as the damage it means.
+fn panicked(path: &Path, what: &str, panic: Box<dyn std::any::Any + Send>) -> StorageError {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    StorageError::Damaged {
+        path: path.display().to_string(),
+        why: format!("sled panicked while {what}: {message}"),
+    }
+}
+
+/// A sled iterator whose every step is guarded like a single call.
+struct Guarded {
+    inner: Option<sled::Iter>,
+    reverse: bool,
+    path: PathBuf,
+}
+
+impl Iterator for Guarded {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        let inner = self.inner.as_mut()?;
+        let reverse = self.reverse;
+        let step = catch_unwind(AssertUnwindSafe(|| {
+            if reverse {
+                inner.next_back()
+            } else {
+                inner.next()
+            }
+        }));
+        match step {
+            Ok(None) => None,
+            Ok(Some(Ok(kv))) => Some(Ok(kv)),
+            Ok(Some(Err(e))) => {
+                self.inner = None;
+                Some(Err(damaged_or(&self.path, e)))
+            }
+            Err(panic) => {
+                self.inner = None;
+                Some(Err(panicked(&self.path, "reading", panic)))
+            }
+        }
+    }
+}
+
+impl SledStorage {
+    fn iter(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> Guarded {
+        let made = catch_unwind(AssertUnwindSafe(|| match end {
+            Some(end) => self.db.range(start.to_vec()..end.to_vec()),
+            None => self.db.range(start.to_vec()..),
+        }));
+        Guarded {
+            inner: made.ok(),
+            reverse,
+            path: self.path.clone(),
+        }
+    }
+
+    fn witness_file(
+        &self,
+    ) -> Result<std::sync::MutexGuard<'_, Option<std::fs::File>>, StorageError> {
+        let mut file = self.witness.lock().unwrap_or_else(|p| p.into_inner());
+        if file.is_none() {
+            let path = self.path.join(WITNESS_FILE);
+            let created = !path.exists();
+            *file = Some(
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(&path)?,
+            );
+            if created {
+                // The new file's name must survive a power loss too.
+                std::fs::File::open(&self.path)?.sync_all()?;
+            }
+        }
+        Ok(file)
+    }
+}
+
 impl Storage for SledStorage {
     type Bytes = sled::IVec;
 
     fn get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StorageError> {
-        Ok(self.db.get(key)?)
+        self.guard("reading", || self.db.get(key))
     }
 
     fn range<'a>(
@@ -72,11 +200,7 @@ impl Storage for SledStorage {
         start: &[u8],
         end: Option<&[u8]>,
     ) -> Box<dyn Iterator<Item = Item> + Send + 'a> {
-        let iter = match end {
-            Some(end) => self.db.range(start.to_vec()..end.to_vec()),
-            None => self.db.range(start.to_vec()..),
-        };
-        Box::new(iter.map(|r| r.map_err(StorageError::from)))
+        Box::new(self.iter(start, end, false))
     }
 
     fn last_in(
@@ -84,11 +208,7 @@ impl Storage for SledStorage {
         start: &[u8],
         end: &[u8],
     ) -> Result<Option<(sled::IVec, sled::IVec)>, StorageError> {
-        Ok(self
-            .db
-            .range(start.to_vec()..end.to_vec())
-            .next_back()
-            .transpose()?)
+        self.iter(start, Some(end), true).next().transpose()
     }
 
     fn apply(&self, batch: &Batch) -> Result<(), StorageError> {
@@ -99,19 +219,52 @@ impl Storage for SledStorage {
                 None => b.remove(k.as_slice()),
             }
         }
-        Ok(self.db.apply_batch(b)?)
+        self.guard("writing", || self.db.apply_batch(b))
     }
 
     fn flush(&self) -> Result<(), StorageError> {
-        self.db.flush()?;
+        self.guard("flushing", || self.db.flush())?;
         Ok(())
     }
 
     fn sync(&self) -> Result<(), StorageError> {
-        self.db.flush()?;
+        self.flush()?;
         // sled 0.34 does not fsync; sync_file_range alone does not survive power
         // loss (sled issue #1452). fdatasync every file sled keeps in its directory.
         sync_dir(&self.path)
+    }
+
+    fn witness_read(&self) -> Result<Vec<u8>, StorageError> {
+        let path = self.path.join(WITNESS_FILE);
+        let mut bytes = Vec::new();
+        match std::fs::File::open(&path) {
+            Ok(f) => {
+                // Two slots: never read more than that, whatever the file holds.
+                f.take(2 * crate::log::witness::SLOT as u64)
+                    .read_to_end(&mut bytes)?;
+                Ok(bytes)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(bytes),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn witness_write(
+        &self,
+        offset: usize,
+        bytes: &[u8],
+        durable: bool,
+    ) -> Result<(), StorageError> {
+        let mut guard = self.witness_file()?;
+        let Some(file) = guard.as_mut() else {
+            return Ok(());
+        };
+        file.seek(SeekFrom::Start(offset as u64))?;
+        file.write_all(bytes)?;
+        if durable {
+            file.sync_data()?;
+        }
+        Ok(())
     }
 }
 

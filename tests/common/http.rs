@@ -44,6 +44,20 @@ impl Server {
         Self::spawn(args, dir)
     }
 
+    /// `serve` again on a directory a stopped server left (same keys and data).
+    pub fn restart(dir: tempfile::TempDir) -> Server {
+        let args: Vec<String> = vec![
+            "--data".into(),
+            dir.path().join("data").display().to_string(),
+            "serve".into(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--access-keys".into(),
+            dir.path().join("keys.json").display().to_string(),
+        ];
+        Self::spawn(args, dir)
+    }
+
     pub fn spawn(args: Vec<String>, dir: tempfile::TempDir) -> Server {
         let mut child = Command::new(BIN)
             .args(&args)
@@ -164,6 +178,52 @@ pub fn v1_query(
     mac.update(sts.as_bytes());
     let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
     format!("{canonical}&Signature={}", enc(&sig))
+}
+
+/// The v3 `Authorization` value over `headers`, signing only the names in
+/// `signed` (lower case, any order): for requests that leave headers unsigned.
+pub fn v3_authorization(
+    method: &str,
+    key: &str,
+    secret: &str,
+    headers: &BTreeMap<String, String>,
+    signed: &[&str],
+    query: &[(&str, &str)],
+    body: &[u8],
+) -> String {
+    let hash = hex::encode(Sha256::digest(body));
+    let q: BTreeMap<&str, &str> = query.iter().copied().collect();
+    let canonical_query: Vec<String> = q
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect();
+    let mut names: Vec<&str> = signed.to_vec();
+    names.sort_unstable();
+    let canonical_headers: String = names
+        .iter()
+        .map(|k| {
+            format!(
+                "{k}:{}\n",
+                headers.get(*k).map(String::as_str).unwrap_or("")
+            )
+        })
+        .collect();
+    let request = format!(
+        "{method}\n/\n{}\n{canonical_headers}\n{}\n{hash}",
+        canonical_query.join("&"),
+        names.join(";")
+    );
+    let sts = format!(
+        "ACS3-HMAC-SHA256\n{}",
+        hex::encode(Sha256::digest(request.as_bytes()))
+    );
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(sts.as_bytes());
+    let sig = hex::encode(mac.finalize().into_bytes());
+    format!(
+        "ACS3-HMAC-SHA256 Credential={key},SignedHeaders={},Signature={sig}",
+        names.join(";")
+    )
 }
 
 /// Headers (including Authorization) of a v3-signed request.

@@ -60,11 +60,37 @@ pub struct ServeConfig {
     pub access_keys: Option<AccessKeys>,
     /// How often due transitions are applied in the background.
     pub tick: Duration,
+    /// Limits on connections (timeouts, how many at once).
+    pub limits: ConnectionLimits,
+}
+
+/// What the server allows a connection, so that idle or half-sent
+/// connections cannot pile up (SPEC section 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// A request's headers must arrive within this time of the connection
+    /// becoming ready for them; an idle keep-alive connection is closed after it.
+    pub header_timeout: Duration,
+    /// A request's body must arrive within this time once its headers have.
+    pub body_timeout: Duration,
+    /// Most connections open at once; further ones wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+        }
+    }
 }
 
 struct App<S: Storage + Clone> {
     ledger: Arc<Ledger<S>>,
     verifier: Option<Verifier>,
+    body_timeout: Duration,
 }
 
 /// Serves until SIGINT or SIGTERM: stops accepting, finishes the requests in
@@ -98,38 +124,83 @@ pub fn serve<S: Storage + Clone>(
         let app = Arc::new(App {
             ledger: ledger.clone(),
             verifier: config.access_keys.map(Verifier::new),
+            body_timeout: config.limits.body_timeout,
         });
-        let ticker = {
-            let ledger = ledger.clone();
-            let every = config.tick;
-            tokio::spawn(async move {
-                let mut interval = tokio::time::interval(every);
-                loop {
-                    interval.tick().await;
-                    let ledger = ledger.clone();
-                    match tokio::task::spawn_blocking(move || ledger.tick()).await {
-                        Ok(Ok(events)) if !events.is_empty() => {
-                            tracing::debug!(events = events.len(), "applied due transitions")
-                        }
-                        Ok(Err(e)) => {
-                            tracing::error!(error = %e, "background transitions stopped");
-                            break;
-                        }
-                        _ => {}
-                    }
-                }
-            })
-        };
+        let ticker = tokio::spawn(tick(ledger.clone(), config.tick));
         let router = Router::new().fallback(handle::<S>).with_state(app);
         ready(addr);
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| format!("server error: {e}"));
+        accept(listener, router, config.limits).await;
         ticker.abort();
         tracing::info!("stopped accepting; in-flight requests finished");
-        served
+        Ok(())
     })
+}
+
+/// Applies due transitions every `every`, so queries see them without a command.
+async fn tick<S: Storage + Clone>(ledger: Arc<Ledger<S>>, every: Duration) {
+    let mut interval = tokio::time::interval(every);
+    loop {
+        interval.tick().await;
+        let ledger = ledger.clone();
+        match tokio::task::spawn_blocking(move || ledger.tick()).await {
+            Ok(Ok(events)) if !events.is_empty() => {
+                tracing::debug!(events = events.len(), "applied due transitions")
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "background transitions stopped");
+                break;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Accepts connections until a shutdown signal, each served by hyper with the
+/// header timeout, at most `max_connections` at once; then waits for the
+/// requests in flight (at most one header timeout longer than the slowest).
+async fn accept(listener: tokio::net::TcpListener, router: Router, limits: ConnectionLimits) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot,
+            _ = &mut shutdown => break,
+        };
+        let Ok(slot) = slot else { break };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, do not spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_timeout);
+        let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let grace = limits.header_timeout + limits.body_timeout + Duration::from_secs(30);
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after the grace period; closing them");
+    }
 }
 
 async fn shutdown_signal() {
@@ -215,9 +286,14 @@ async fn handle<S: Storage + Clone>(
             &EcsError::new(Code::RequestTooLarge),
         );
     }
-    let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
-        Ok(b) => b,
+    let read = tokio::time::timeout(app.body_timeout, axum::body::to_bytes(body, BODY_LIMIT));
+    let bytes = match read.await {
+        Ok(Ok(b)) => b,
         Err(_) => {
+            let e = EcsError::with_message(Code::RequestTimeout, Code::RequestTimeout.template());
+            return fail(format, &host, early_id(), &e);
+        }
+        Ok(Err(_)) => {
             return fail(
                 format,
                 &host,
@@ -260,11 +336,12 @@ async fn handle<S: Storage + Clone>(
         format = Format::choose(Some(f), default_format);
     }
     // Who is asking.
-    let (account, admin, version) = match &app.verifier {
+    let (account, admin, version, nonce) = match &app.verifier {
         None => (
             Account::default(),
             true,
             if is_v3 { Version::V3 } else { Version::V1 },
+            None,
         ),
         Some(verifier) => {
             let now = Timestamp::from_unix(
@@ -279,6 +356,7 @@ async fn handle<S: Storage + Clone>(
                     identity.key.account.clone(),
                     identity.key.admin,
                     identity.version,
+                    Some(identity.nonce),
                 ),
                 Err(e) => return fail(format, &host, early_id(), &e),
             }
@@ -314,6 +392,7 @@ async fn handle<S: Storage + Clone>(
         params,
         account,
         at: None,
+        nonce,
     };
     let ledger = app.ledger.clone();
     let reply = match tokio::task::spawn_blocking(move || ledger.execute(request)).await {

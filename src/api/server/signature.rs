@@ -11,8 +11,7 @@
 //! `x-acs-content-sha256`; StringToSign = `ACS3-HMAC-SHA256\n` +
 //! hex(SHA-256(CanonicalRequest)); signature = hex(HMAC-SHA256(secret, StringToSign)).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -20,14 +19,11 @@ use sha2::{Digest, Sha256};
 
 use super::keys::{AccessKey, AccessKeys};
 use crate::api::encoding::encode;
+use crate::ledger::nonce::Nonce;
 use crate::model::error::{Code, EcsError};
 use crate::model::time::Timestamp;
 
-/// Largest allowed difference between a request's timestamp and the server clock.
-pub const MAX_SKEW_SECS: i64 = 15 * 60;
-/// Most nonces remembered at once (oldest forgotten first; each is kept for
-/// the skew window anyway, after which its timestamp would be refused).
-pub const NONCES_MAX: usize = 1_000_000;
+pub use crate::ledger::nonce::MAX_SKEW_SECS;
 
 /// The v3 algorithm name.
 pub const ACS3: &str = "ACS3-HMAC-SHA256";
@@ -155,6 +151,36 @@ pub fn v3_sign(secret: &str, canonical_request: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// True for a header a v3 signature must cover: `host`, `content-type` and
+/// every `x-acs-*` header (the action and version travel in `x-acs-action`
+/// and `x-acs-version`: left unsigned, they could be changed in flight).
+pub fn must_be_signed(name: &str) -> bool {
+    name == "host" || name == "content-type" || name.starts_with("x-acs-")
+}
+
+/// `IncompleteSignature` naming every header that must be signed and is not.
+fn unsigned_header(parts: &Parts, signed: &[String]) -> Result<(), EcsError> {
+    let mut unsigned: Vec<&str> = parts
+        .headers
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .filter(|name| must_be_signed(name) && !signed.iter().any(|s| s == name))
+        .collect();
+    if unsigned.is_empty() {
+        return Ok(());
+    }
+    unsigned.sort_unstable();
+    unsigned.dedup();
+    Err(EcsError::with_message(
+        Code::IncompleteSignature,
+        format!(
+            "{} SignedHeaders must cover host, content-type and every x-acs-* header; not signed: {}.",
+            Code::IncompleteSignature.template(),
+            unsigned.join(", ")
+        ),
+    ))
+}
+
 /// Constant-time comparison of two signatures.
 fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -208,57 +234,29 @@ impl Authorization {
     }
 }
 
-/// Who signed a request.
+/// Who signed a request, and the nonce it must not reuse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     /// The key.
     pub key: AccessKey,
     /// Which signature it used.
     pub version: Version,
-}
-
-#[derive(Debug, Default)]
-struct Nonces {
-    seen: HashMap<(String, String), i64>,
-    order: VecDeque<(i64, String, String)>,
-}
-
-impl Nonces {
-    /// Records a nonce; false if it was seen within the window.
-    fn insert(&mut self, key: &str, nonce: &str, now: i64) -> bool {
-        while let Some((t, _, _)) = self.order.front() {
-            if *t > now - 2 * MAX_SKEW_SECS && self.order.len() < NONCES_MAX {
-                break;
-            }
-            if let Some((_, k, n)) = self.order.pop_front() {
-                self.seen.remove(&(k, n));
-            }
-        }
-        let id = (key.to_owned(), nonce.to_owned());
-        if self.seen.contains_key(&id) {
-            return false;
-        }
-        self.seen.insert(id, now);
-        self.order
-            .push_back((now, key.to_owned(), nonce.to_owned()));
-        true
-    }
+    /// The signature nonce. The verifier checks the signature only; the
+    /// ledger refuses a reused nonce, remembering each durably in the same
+    /// atomic write as the request it came with (so a restart forgets none).
+    pub nonce: Nonce,
 }
 
 /// Checks signatures against the configured keys.
 #[derive(Debug)]
 pub struct Verifier {
     keys: AccessKeys,
-    nonces: Mutex<Nonces>,
 }
 
 impl Verifier {
     /// A verifier for these keys.
     pub fn new(keys: AccessKeys) -> Self {
-        Self {
-            keys,
-            nonces: Mutex::new(Nonces::default()),
-        }
+        Self { keys }
     }
 
     fn skew(timestamp: &str, now: Timestamp) -> Result<(), EcsError> {
@@ -274,15 +272,6 @@ impl Verifier {
         self.keys
             .get(id)
             .ok_or_else(|| EcsError::new(Code::AccessKeyNotFound))
-    }
-
-    fn fresh_nonce(&self, key: &str, nonce: &str, now: Timestamp) -> Result<(), EcsError> {
-        let mut nonces = self.nonces.lock().unwrap_or_else(|p| p.into_inner());
-        if nonces.insert(key, nonce, now.unix()) {
-            Ok(())
-        } else {
-            Err(EcsError::new(Code::SignatureNonceUsed))
-        }
     }
 
     /// Checks the request's signature at server time `now`.
@@ -340,10 +329,10 @@ impl Verifier {
                 ),
             ));
         }
-        self.fresh_nonce(key_id, nonce, now)?;
         Ok(Identity {
             key: key.clone(),
             version: Version::V1,
+            nonce: Nonce::new(key_id, nonce, now),
         })
     }
 
@@ -366,6 +355,7 @@ impl Verifier {
                 ));
             }
         }
+        unsigned_header(parts, &auth.signed_headers)?;
         let key = self.key(&auth.credential)?;
         Self::skew(parts.header("x-acs-date").unwrap_or_default(), now)?;
         let payload_hash = parts.header("x-acs-content-sha256").unwrap_or_default();
@@ -395,14 +385,14 @@ impl Verifier {
                 ),
             ));
         }
-        self.fresh_nonce(
-            &auth.credential,
-            parts.header("x-acs-signature-nonce").unwrap_or_default(),
-            now,
-        )?;
         Ok(Identity {
             key: key.clone(),
             version: Version::V3,
+            nonce: Nonce::new(
+                &auth.credential,
+                parts.header("x-acs-signature-nonce").unwrap_or_default(),
+                now,
+            ),
         })
     }
 }
@@ -477,15 +467,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(v3_sign("testsecret", &canonical), auth.signature);
-    }
-
-    #[test]
-    fn a_nonce_is_refused_the_second_time_and_forgotten_after_the_window() {
-        let mut n = Nonces::default();
-        assert!(n.insert("k", "n1", 1000));
-        assert!(!n.insert("k", "n1", 1001));
-        assert!(n.insert("other", "n1", 1001), "nonces are per key");
-        assert!(n.insert("k", "n1", 1000 + 2 * MAX_SKEW_SECS + 1));
     }
 
     #[test]

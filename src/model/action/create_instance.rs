@@ -125,10 +125,7 @@ impl CreateInstance {
     /// `InstanceCreated`, then `DiskCreated` for the system disk and each data disk.
     pub fn decide(&self, ctx: &Ctx) -> Result<Vec<Event>, EcsError> {
         let expired_time = self.period.map(|p| p.after(ctx.now)).transpose()?;
-        let ready_at = ctx
-            .now
-            .add_secs(i64::from(ctx.durations.create_secs))
-            .ok_or_else(|| EcsError::with_message(Code::InternalError, "ledger time overflow"))?;
+        let ready_at = ctx.after_secs(ctx.durations.create_secs)?;
         if self.dry_run {
             return Err(EcsError::new(Code::DryRunOperation));
         }

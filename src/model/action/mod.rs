@@ -124,6 +124,44 @@ commands! {
 }
 
 impl Command {
+    /// Decides a request: the command against `state`, honouring `DryRun`
+    /// for every action: when every check passes and `dry_run` is set, the
+    /// answer is `DryRunOperation` and nothing is appended. (ECS lists DryRun
+    /// for some actions only; a caller who sends it never wants a write, so
+    /// here every action takes it. Actions with their own dry-run answer,
+    /// DeleteInstances' `DRYRUN.SUCCESS`, give that one.)
+    ///
+    /// ```
+    /// use ecs_ledger::model::{Command, Ctx, State};
+    /// use ecs_ledger::model::ctx::IdSource;
+    /// use ecs_ledger::model::id::Account;
+    /// use ecs_ledger::model::params::Params;
+    /// use ecs_ledger::model::time::Timestamp;
+    /// let params = Params::from_pairs([("Size", "20"), ("DryRun", "true")]);
+    /// let create = Command::parse("CreateDisk", &params).unwrap();
+    /// let ctx = Ctx::new(Timestamp::EPOCH, Account::default(), IdSource::seeded(1, 0, 0));
+    /// let dry_run = Command::dry_run(&params).unwrap();
+    /// let e = create.decide_request(dry_run, &State::new(), &ctx).unwrap_err();
+    /// assert_eq!(e.code().as_str(), "DryRunOperation");
+    /// ```
+    pub fn decide_request(
+        &self,
+        dry_run: bool,
+        state: &State,
+        ctx: &Ctx,
+    ) -> Result<Vec<Event>, EcsError> {
+        let events = self.decide(state, ctx)?;
+        if dry_run {
+            return Err(EcsError::new(Code::DryRunOperation));
+        }
+        Ok(events)
+    }
+
+    /// The `DryRun` parameter (false when absent): every action accepts it.
+    pub fn dry_run(params: &Params) -> Result<bool, EcsError> {
+        params.bool_or("DryRun", false)
+    }
+
     /// Decides the command against `state`: the events to append, or the error.
     /// Pure: no I/O, no clock, no randomness (all of that is in `ctx`).
     pub fn decide(&self, state: &State, ctx: &Ctx) -> Result<Vec<Event>, EcsError> {

@@ -50,7 +50,7 @@ impl StartInstance {
             from: InstanceStatus::Stopped,
             to: InstanceStatus::Starting,
             reason: StatusReason::StartInstance,
-            until: ctx.now.add_secs(i64::from(ctx.durations.start_secs)),
+            until: Some(ctx.after_secs(ctx.durations.start_secs)?),
         })])
     }
 }

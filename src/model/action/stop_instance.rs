@@ -48,7 +48,7 @@ impl StopInstance {
             from: InstanceStatus::Running,
             to: InstanceStatus::Stopping,
             reason: StatusReason::StopInstance,
-            until: ctx.now.add_secs(i64::from(ctx.durations.stop_secs)),
+            until: Some(ctx.after_secs(ctx.durations.stop_secs)?),
         })])
     }
 }

@@ -38,6 +38,12 @@ impl Period {
             PeriodUnit::Week => from.add_weeks(self.count),
             PeriodUnit::Month => from.add_months(self.count),
         }
-        .ok_or_else(|| EcsError::invalid_because("Period", "The expiry would be after 9999."))
+        .filter(|t| t.unix() <= limits::EXPIRY_MAX)
+        .ok_or_else(|| {
+            EcsError::invalid_because(
+                "Period",
+                "The expiry would be later than the ledger supports.",
+            )
+        })
     }
 }

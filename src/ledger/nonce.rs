@@ -1,0 +1,163 @@
+//! Signature nonces: a signed request's nonce is accepted once.
+//!
+//! A request may be signed up to [`MAX_SKEW_SECS`] before or after the server's
+//! clock, so a nonce must be remembered for twice that window
+//! ([`REMEMBER_SECS`]): after it, the request's own timestamp is refused.
+//! The ledger checks the nonce and stages it in the **same atomic write** as
+//! the request's effects, so a replay is refused after a restart exactly when
+//! the original request survived it (a nonce is never forgotten while the
+//! request it came with is on disk).
+//!
+//! Stored under the `n` prefix: `n`, expiry (seconds since the epoch, u64 BE),
+//! and the first 16 bytes of SHA-256 over the key id and the nonce; in memory
+//! a map from digest to expiry. Expired entries are removed in later batches.
+
+use std::collections::{BTreeSet, HashMap};
+
+use sha2::{Digest, Sha256};
+
+use crate::log::{Append, EventLog, LogError, keys};
+use crate::model::time::Timestamp;
+use crate::storage::Storage;
+
+/// Largest allowed difference between a request's timestamp and the server clock.
+pub const MAX_SKEW_SECS: i64 = 15 * 60;
+/// How long a nonce is refused after its first use.
+pub const REMEMBER_SECS: i64 = 2 * MAX_SKEW_SECS;
+
+/// A signature nonce, as the ledger remembers it.
+///
+/// ```
+/// use ecs_ledger::ledger::nonce::Nonce;
+/// use ecs_ledger::model::time::Timestamp;
+/// let now = Timestamp::from_unix(1_767_225_600).unwrap();
+/// let a = Nonce::new("alice-key", "n-1", now);
+/// assert_eq!(a, Nonce::new("alice-key", "n-1", now));
+/// assert_ne!(a.digest(), Nonce::new("bob-key", "n-1", now).digest(), "nonces are per key");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Nonce {
+    digest: [u8; 16],
+    seen: i64,
+}
+
+impl Nonce {
+    /// The nonce `value` sent with access key `scope`, first seen at server time `seen`.
+    pub fn new(scope: &str, value: &str, seen: Timestamp) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"ecs-ledger/nonce/v1");
+        h.update((scope.len() as u64).to_le_bytes());
+        h.update(scope.as_bytes());
+        h.update(value.as_bytes());
+        let full: [u8; 32] = h.finalize().into();
+        let mut digest = [0u8; 16];
+        digest.copy_from_slice(&full[..16]);
+        Self {
+            digest,
+            seen: seen.unix(),
+        }
+    }
+
+    /// What identifies it: a digest of the key id and the nonce.
+    pub fn digest(&self) -> [u8; 16] {
+        self.digest
+    }
+
+    /// Seconds since the epoch until which it is refused.
+    pub fn expires(&self) -> i64 {
+        self.seen.saturating_add(REMEMBER_SECS)
+    }
+}
+
+/// The nonces seen within their window.
+#[derive(Debug, Default)]
+pub struct Nonces {
+    expiry_of: HashMap<[u8; 16], i64>,
+    by_expiry: BTreeSet<(i64, [u8; 16])>,
+}
+
+impl Nonces {
+    /// Loads the stored nonces.
+    pub fn load<S: Storage>(log: &EventLog<S>) -> Result<Self, LogError> {
+        let mut nonces = Self::default();
+        for item in log.storage().scan_prefix(&[keys::NONCE]) {
+            let (k, _) = item?;
+            let (expires, digest) = keys::nonce_entry(k.as_ref())
+                .ok_or_else(|| LogError::Inconsistent("a malformed nonce key".into()))?;
+            nonces.expiry_of.insert(digest, expires);
+            nonces.by_expiry.insert((expires, digest));
+        }
+        Ok(nonces)
+    }
+
+    /// Accepts `nonce` (staging it in `append`) unless it was seen within its
+    /// window; first drops, and stages the removal of, every nonce that
+    /// expired before `nonce` was seen.
+    pub fn admit(&mut self, nonce: &Nonce, append: &mut Append) -> bool {
+        while let Some(&(expires, digest)) = self.by_expiry.first() {
+            if expires > nonce.seen {
+                break;
+            }
+            self.by_expiry.remove(&(expires, digest));
+            self.expiry_of.remove(&digest);
+            append.remove(keys::nonce(expires, &digest));
+        }
+        if self.expiry_of.contains_key(&nonce.digest) {
+            return false;
+        }
+        let expires = nonce.expires();
+        self.expiry_of.insert(nonce.digest, expires);
+        self.by_expiry.insert((expires, nonce.digest));
+        append.put(keys::nonce(expires, &nonce.digest), Vec::new());
+        true
+    }
+
+    /// Number of nonces remembered.
+    pub fn len(&self) -> usize {
+        self.expiry_of.len()
+    }
+
+    /// True when none is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.expiry_of.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::memory::MemoryStorage;
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_unix(secs).unwrap()
+    }
+
+    #[test]
+    fn a_nonce_is_refused_within_its_window_and_forgotten_after_it() {
+        let log = EventLog::open(MemoryStorage::new()).unwrap();
+        let mut append = log.begin();
+        let mut n = Nonces::default();
+        assert!(n.admit(&Nonce::new("k", "n1", at(1000)), &mut append));
+        assert!(!n.admit(&Nonce::new("k", "n1", at(1001)), &mut append));
+        assert!(n.admit(&Nonce::new("other", "n1", at(1001)), &mut append));
+        assert!(n.admit(
+            &Nonce::new("k", "n1", at(1000 + REMEMBER_SECS)),
+            &mut append
+        ));
+    }
+
+    #[test]
+    fn stored_nonces_are_remembered_after_a_reopen() {
+        let storage = MemoryStorage::new();
+        let mut log = EventLog::open(storage.clone()).unwrap();
+        let mut append = log.begin();
+        let mut n = Nonces::default();
+        assert!(n.admit(&Nonce::new("k", "n1", at(1000)), &mut append));
+        log.commit(append).unwrap();
+        let log = EventLog::open(storage).unwrap();
+        let mut again = Nonces::load(&log).unwrap();
+        assert_eq!(again.len(), 1);
+        let mut append = log.begin();
+        assert!(!again.admit(&Nonce::new("k", "n1", at(1500)), &mut append));
+    }
+}

@@ -1,0 +1,113 @@
+//! The head witness: the last durable head, kept outside the main store.
+//!
+//! A store can lose its tail without noticing: a sled file cut short, or
+//! replaced by an earlier copy, recovers to an earlier consistent state that
+//! checks out record by record. The witness is written after every durable
+//! commit, to a place of its own, so opening and `verify` can tell a log that
+//! is shorter than what was acknowledged, or rewritten, from an intact one.
+//!
+//! Encoding: two slots of [`SLOT`] bytes (a torn write damages one slot, never
+//! both; the valid slot with the highest seq wins):
+//!
+//! ```text
+//! offset  size  field
+//! 0       8     magic "ECSWIT01"
+//! 8       8     write counter (u64 LE): which slot is newer
+//! 16      8     seq of the last durable record (u64 LE)
+//! 24      32    its chain hash
+//! 56      4     CRC-32 (IEEE) of bytes 0..56 (u32 LE)
+//! 60      4     zero
+//! ```
+
+use super::Head;
+
+/// Size of one slot.
+pub const SLOT: usize = 64;
+const MAGIC: &[u8; 8] = b"ECSWIT01";
+
+/// One decoded slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    /// Which write this was (the newer slot has the higher counter).
+    pub counter: u64,
+    /// The head it records.
+    pub head: Head,
+}
+
+impl Mark {
+    /// The slot's bytes.
+    pub fn encode(&self) -> [u8; SLOT] {
+        let mut b = [0u8; SLOT];
+        b[..8].copy_from_slice(MAGIC);
+        b[8..16].copy_from_slice(&self.counter.to_le_bytes());
+        b[16..24].copy_from_slice(&self.head.seq.to_le_bytes());
+        b[24..56].copy_from_slice(&self.head.hash);
+        let crc = crc32fast::hash(&b[..56]);
+        b[56..60].copy_from_slice(&crc.to_le_bytes());
+        b
+    }
+
+    /// A slot, if it is well formed and its checksum matches.
+    pub fn decode(b: &[u8]) -> Option<Mark> {
+        if b.len() < SLOT || &b[..8] != MAGIC {
+            return None;
+        }
+        let crc = u32::from_le_bytes(b[56..60].try_into().ok()?);
+        if crc32fast::hash(&b[..56]) != crc {
+            return None;
+        }
+        Some(Mark {
+            counter: u64::from_le_bytes(b[8..16].try_into().ok()?),
+            head: Head {
+                seq: u64::from_le_bytes(b[16..24].try_into().ok()?),
+                hash: b[24..56].try_into().ok()?,
+            },
+        })
+    }
+}
+
+/// What a stored witness says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// No witness was ever written.
+    Absent,
+    /// Present, but neither slot is valid.
+    Unreadable,
+    /// The newest valid slot.
+    Valid(Mark),
+}
+
+/// Reads the newest valid slot of a witness's bytes.
+///
+/// ```
+/// use ecs_ledger::log::Head;
+/// use ecs_ledger::log::witness::{self, Mark, Reading};
+/// let old = Mark { counter: 1, head: Head { seq: 5, hash: [1; 32] } };
+/// let new = Mark { counter: 2, head: Head { seq: 9, hash: [2; 32] } };
+/// let mut bytes = [old.encode(), new.encode()].concat();
+/// assert_eq!(witness::read(&bytes), Reading::Valid(new));
+/// bytes[70] ^= 1; // the newer slot torn
+/// assert_eq!(witness::read(&bytes), Reading::Valid(old));
+/// assert_eq!(witness::read(&[]), Reading::Absent);
+/// ```
+pub fn read(bytes: &[u8]) -> Reading {
+    if bytes.is_empty() {
+        return Reading::Absent;
+    }
+    let newest = bytes
+        .chunks(SLOT)
+        .take(2)
+        .filter_map(Mark::decode)
+        .max_by_key(|m| m.counter);
+    match newest {
+        Some(mark) => Reading::Valid(mark),
+        None => Reading::Unreadable,
+    }
+}
+
+/// The slot the write after `previous` goes to, and its bytes.
+pub fn next(previous: Option<Mark>, head: Head) -> (usize, [u8; SLOT]) {
+    let counter = previous.map_or(1, |m| m.counter.wrapping_add(1));
+    let slot = (counter % 2) as usize;
+    (slot * SLOT, Mark { counter, head }.encode())
+}
