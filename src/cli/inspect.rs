@@ -15,7 +15,10 @@ use ecs_ledger::projection::check;
 use ecs_ledger::projection::inventory::Inventory;
 use ecs_ledger::projection::report::ReleaseReport;
 
-use super::{OpenFailure, open_log};
+use ecs_ledger::log::{EventLog, Inspected};
+use ecs_ledger::storage::sled_store::SledStorage;
+
+use super::{OpenFailure, inspect_log, open_log};
 
 pub fn progress(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
@@ -177,32 +180,52 @@ pub fn replay(
 }
 
 /// `verify`: exit 0 intact, 1 damaged (naming the first bad Seq or what is
-/// missing), 2 when nothing could be looked at (SPEC section 6).
-pub fn verify(data: &Path, cache_mb: u64) -> Result<ExitCode, String> {
-    let log = match open_log(data, cache_mb) {
-        Ok(log) => log,
+/// missing), 2 when nothing could be looked at (SPEC section 6). Damage found
+/// is recorded as the ledger's damage mark; a pass clears it.
+pub fn verify(data: &Path, cache_mb: u64, accept_loss: bool) -> Result<ExitCode, String> {
+    let inspected = match inspect_log(data, cache_mb) {
+        Ok(inspected) => inspected,
         Err(OpenFailure::CannotLook(message)) => {
             out!("CANNOT VERIFY: {message}");
             return Ok(ExitCode::from(2));
         }
         Err(OpenFailure::Damaged(message)) => {
+            let _ = SledStorage::mark_damaged_at(data, &message);
             out!("BROKEN: {message}");
             return Ok(ExitCode::from(1));
         }
+    };
+    let Inspected {
+        mut log,
+        witness,
+        damage_mark,
+    } = inspected;
+    let broken = |log: &EventLog<SledStorage>, reason: String| {
+        let _ = log.mark_damaged(&reason);
+        out!("BROKEN: {reason}");
+        Ok(ExitCode::from(1))
     };
     let bar = progress(log.head().seq, "verifying");
     let result = verify_log(&log, |seq| bar.set_position(seq));
     bar.finish_and_clear();
     let report = match result {
         Ok(report) => report,
-        Err(broken) => {
-            match &broken {
-                Broken::Record { seq, reason } => out!("BROKEN: record {seq}: {reason}"),
-                Broken::Other(reason) => out!("BROKEN: {reason}"),
-            }
-            return Ok(ExitCode::from(1));
+        Err(Broken::Record { seq, reason }) => {
+            return broken(&log, format!("record {seq}: {reason}"));
         }
+        Err(Broken::Other(reason)) => return broken(&log, reason),
     };
+    let mut notes = Vec::new();
+    if let Err(e) = witness {
+        if !accept_loss {
+            return broken(&log, e.to_string());
+        }
+        log.reanchor_witness().map_err(|e| e.to_string())?;
+        notes.push(format!(
+            "accepted as it is (--accept-loss): {e}; the witness now names seq {}",
+            report.head.seq
+        ));
+    }
     let mut projections = Vec::new();
     for projection in [
         &mut Inventory as &mut dyn ecs_ledger::projection::Projection,
@@ -212,11 +235,14 @@ pub fn verify(data: &Path, cache_mb: u64) -> Result<ExitCode, String> {
             Ok((seq, keys)) => {
                 projections.push(format!("{} ({keys} keys at seq {seq})", projection.name()))
             }
-            Err(mismatch) => {
-                out!("BROKEN: {mismatch}");
-                return Ok(ExitCode::from(1));
-            }
+            Err(mismatch) => return broken(&log, mismatch.to_string()),
         }
+    }
+    if let Some(reason) = damage_mark {
+        log.clear_damage_mark().map_err(|e| e.to_string())?;
+        notes.push(format!(
+            "the damage mark of an earlier verify ({reason}) is cleared"
+        ));
     }
     out!(
         "ok: {} records, {} tag index entries, head seq {} hash {}; projections agree with the log: {}",
@@ -226,5 +252,8 @@ pub fn verify(data: &Path, cache_mb: u64) -> Result<ExitCode, String> {
         report.head.hash_hex(),
         projections.join(", ")
     );
+    for note in notes {
+        out!("note: {note}");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -24,7 +24,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use ecs_ledger::ledger::{ClockMode, Config, Durability};
-use ecs_ledger::log::EventLog;
+use ecs_ledger::log::{EventLog, Inspected};
 use ecs_ledger::model::ctx::Durations;
 use ecs_ledger::storage::sled_store::SledStorage;
 
@@ -117,8 +117,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Recompute every checksum and the hash chain; print the head; exit 1 naming the first broken record.
-    Verify,
+    /// Check the whole ledger: checksums, the hash chain, the head and its
+    /// witness, the tag index, the projections. Exit 0 intact, 1 damaged
+    /// (naming the first bad Seq or what is missing; the ledger is then not
+    /// written to until a verify passes), 2 when nothing could be checked.
+    Verify {
+        /// Accept a log shorter than its witness (or rewritten under it) as
+        /// it now is: re-anchor the witness at the present head. Only when
+        /// every record there verifies.
+        #[arg(long)]
+        accept_loss: bool,
+    },
     /// Every event of one resource (instance, disk, snapshot, route table, load balancer).
     History {
         /// The resource id.
@@ -242,8 +251,22 @@ impl From<OpenFailure> for String {
     }
 }
 
-/// Opens an existing ledger's log for reading.
+/// Opens an existing ledger's log to look at it, saying on stderr what its
+/// witness or an earlier `verify` found wrong (reading goes on: what is there
+/// is worth seeing).
 pub fn open_log(dir: &Path, cache_mb: u64) -> Result<EventLog<SledStorage>, OpenFailure> {
+    let inspected = inspect_log(dir, cache_mb)?;
+    if let Err(e) = &inspected.witness {
+        eprintln!("ecs-ledger: warning: {e}");
+    }
+    if let Some(reason) = &inspected.damage_mark {
+        eprintln!("ecs-ledger: warning: `verify` marked this ledger damaged: {reason}");
+    }
+    Ok(inspected.log)
+}
+
+/// Opens an existing ledger's log to look at it ([`EventLog::inspect`]).
+pub fn inspect_log(dir: &Path, cache_mb: u64) -> Result<Inspected<SledStorage>, OpenFailure> {
     use ecs_ledger::log::LogError;
     use ecs_ledger::storage::StorageError;
     if !dir.join("db").exists() && !dir.join("conf").exists() {
@@ -263,7 +286,7 @@ pub fn open_log(dir: &Path, cache_mb: u64) -> Result<EventLog<SledStorage>, Open
             )));
         }
     };
-    EventLog::open(storage).map_err(|e| match e {
+    EventLog::inspect(storage).map_err(|e| match e {
         LogError::Format { .. } | LogError::Storage(StorageError::Io(_)) => {
             OpenFailure::CannotLook(format!("cannot open {}: {e}", dir.display()))
         }
@@ -290,6 +313,29 @@ pub fn exit_on_write_error(e: &std::io::Error) -> ! {
     }
     eprintln!("ecs-ledger: cannot write output: {e}");
     std::process::exit(2);
+}
+
+/// Replaces Rust's panic message. sled 0.34 panics on some damaged files;
+/// the storage layer contains those panics and reports the damage itself, so
+/// they print nothing here. Any other panic is a bug in this program: it is
+/// named in one line, with where it happened.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location();
+        if location.is_some_and(|l| l.file().contains("sled")) {
+            return;
+        }
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = location
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("ecs-ledger: internal error (a bug, please report it): {message}{at}");
+    }));
 }
 
 fn init_tracing(default: &str) {
@@ -324,7 +370,7 @@ pub fn main() -> ExitCode {
         Command::Replay { until, at, json } => {
             inspect::replay(&cli.data, cli.cache_mb, *until, at.as_deref(), *json)
         }
-        Command::Verify => inspect::verify(&cli.data, cli.cache_mb),
+        Command::Verify { accept_loss } => inspect::verify(&cli.data, cli.cache_mb, *accept_loss),
         Command::History { id, json } => audit::history(&cli.data, cli.cache_mb, id, *json),
         Command::Report { json } => audit::report(&cli.data, cli.cache_mb, *json),
         Command::Rebuild { name } => audit::rebuild(&cli.data, cli.cache_mb, name),

@@ -604,8 +604,11 @@ impl<S: Storage> Writer<S> {
                     }
                 }),
         };
-        let target = match target {
-            Ok(t) => t,
+        let target = match target.and_then(|t| Ok((t, Command::dry_run(p)?))) {
+            Ok((t, false)) => t,
+            Ok((_, true)) => {
+                return Ok(self.refuse(append, EcsError::new(Code::DryRunOperation)));
+            }
             Err(e) => return Ok(self.refuse(append, e)),
         };
         self.set_clock(append, target);

@@ -38,13 +38,15 @@ pub struct Head {
 }
 
 impl Head {
-    fn encode(&self) -> Vec<u8> {
+    /// 40 bytes: seq (u64 BE), then the hash (the `m head` value).
+    pub fn encode(&self) -> Vec<u8> {
         let mut v = self.seq.to_be_bytes().to_vec();
         v.extend_from_slice(&self.hash);
         v
     }
 
-    fn decode(bytes: &[u8]) -> Option<Self> {
+    /// Decodes [`Head::encode`]'s bytes; `None` if malformed.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
         if bytes.len() != 40 {
             return None;
         }
@@ -110,6 +112,12 @@ pub enum LogError {
     /// The witness itself is gone or damaged.
     #[error("the head witness ({0}) is {1}")]
     Witness(&'static str, &'static str),
+    /// `verify` found the ledger damaged; it stays closed to writes until
+    /// a later `verify` finds it intact.
+    #[error(
+        "`verify` marked this ledger damaged ({0}); it is not written to until `ecs-ledger verify` finds it intact (restore it from a copy, or see `verify --accept-loss`)"
+    )]
+    MarkedDamaged(String),
 }
 
 /// Records checked when a log is opened: the tail must verify (checksums,
@@ -127,9 +135,46 @@ pub struct EventLog<S: Storage> {
 }
 
 impl<S: Storage> EventLog<S> {
-    /// Opens the log: checks the format version and that the head metadata
-    /// matches the last record. Never panics on bad bytes.
+    /// Opens the log to append to it. Refuses a log that is not fit to
+    /// extend: an unknown format, a head that is not the last record, a tail
+    /// (the last [`TAIL_CHECKED`] records) that does not verify, a store
+    /// shorter than its witness or rewritten under it, or a ledger `verify`
+    /// has marked damaged. Never panics on bad bytes.
     pub fn open(storage: S) -> Result<Self, LogError> {
+        let mut log = Self::load(storage, true)?;
+        check_tail(&log.storage, log.head, TAIL_CHECKED)?;
+        let witness_bytes = log.storage.witness_read()?;
+        log.witness = check_witness(&log.storage, log.head, &witness_bytes)?;
+        if let Some(reason) = witness::damage(&witness_bytes) {
+            return Err(LogError::MarkedDamaged(reason));
+        }
+        Ok(log)
+    }
+
+    /// Opens the log to look at it (`verify`, `log`, `replay`): writes
+    /// nothing, and reports what the witness and the damage mark say instead
+    /// of refusing, so the whole log can still be read and checked.
+    pub fn inspect(storage: S) -> Result<Inspected<S>, LogError> {
+        let mut log = Self::load(storage, false)?;
+        let witness_bytes = log.storage.witness_read()?;
+        let witness = match check_witness(&log.storage, log.head, &witness_bytes) {
+            Ok(mark) => {
+                log.witness = mark;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        };
+        let damage_mark = witness::damage(&witness_bytes);
+        Ok(Inspected {
+            log,
+            witness,
+            damage_mark,
+        })
+    }
+
+    /// Checks the format version (writing it into a fresh store when
+    /// `create`), and that the head metadata names the last record.
+    fn load(storage: S, create: bool) -> Result<Self, LogError> {
         match storage.get(keys::META_FORMAT)? {
             Some(v) => {
                 let found = v.as_ref().first().copied().unwrap_or(0);
@@ -140,11 +185,12 @@ impl<S: Storage> EventLog<S> {
                     });
                 }
             }
-            None => {
+            None if create => {
                 let mut b = Batch::new();
                 b.put(keys::META_FORMAT.to_vec(), vec![record::FORMAT_VERSION]);
                 storage.apply(&b)?;
             }
+            None => {}
         }
         let head = match storage.get(keys::META_HEAD)? {
             Some(v) => Head::decode(v.as_ref())
@@ -179,14 +225,47 @@ impl<S: Storage> EventLog<S> {
                 keys::event_seq(k.as_ref())
             )));
         }
-        check_tail(&storage, head, TAIL_CHECKED)?;
-        let witness = check_witness(&storage, head)?;
         Ok(Self {
             storage,
             head,
             last_commit: (0, 0),
-            witness,
+            witness: None,
         })
+    }
+
+    /// Marks the ledger damaged (in its witness): it will not open for
+    /// writing until [`EventLog::clear_damage_mark`], which `verify` calls
+    /// once the whole ledger verifies again.
+    pub fn mark_damaged(&self, reason: &str) -> Result<(), LogError> {
+        let mark = witness::damage_mark(reason);
+        self.storage
+            .witness_write(witness::MARK_OFFSET, &mark, true)?;
+        Ok(())
+    }
+
+    /// Clears the damage mark.
+    pub fn clear_damage_mark(&self) -> Result<(), LogError> {
+        let clear = witness::no_damage_mark();
+        self.storage
+            .witness_write(witness::MARK_OFFSET, &clear, true)?;
+        Ok(())
+    }
+
+    /// Accepts the log as it is: records its present head as the durable
+    /// one, whatever the witness said (after a loss an operator accepts).
+    pub fn reanchor_witness(&mut self) -> Result<(), LogError> {
+        let previous = witness::read(&self.storage.witness_read()?);
+        let previous = match previous {
+            witness::Reading::Valid(m) => Some(m),
+            _ => None,
+        };
+        let (offset, bytes) = witness::next(previous, self.head);
+        self.storage.witness_write(offset, &bytes, true)?;
+        // The other slot may hold a later head than the one accepted.
+        let (other, bytes_again) = witness::next(witness::Mark::decode(&bytes), self.head);
+        self.storage.witness_write(other, &bytes_again, true)?;
+        self.witness = witness::Mark::decode(&bytes_again);
+        Ok(())
     }
 
     /// Records the current head in the witness (after a durable commit;
@@ -407,11 +486,26 @@ fn check_tail<S: Storage>(storage: &S, head: Head, n: u64) -> Result<(), LogErro
     Ok(())
 }
 
+/// A log opened to be looked at, with what its witness says.
+#[derive(Debug)]
+pub struct Inspected<S: Storage> {
+    /// The log.
+    pub log: EventLog<S>,
+    /// Whether the store agrees with its witness (the error says how not).
+    pub witness: Result<(), LogError>,
+    /// The damage an earlier `verify` recorded, if any.
+    pub damage_mark: Option<String>,
+}
+
 /// Compares the store's head with its witness: the store may be ahead by the
 /// commit a crash interrupted, never behind, and the record the witness
 /// names must carry the hash it recorded.
-fn check_witness<S: Storage>(storage: &S, head: Head) -> Result<Option<witness::Mark>, LogError> {
-    let reading = witness::read(&storage.witness_read()?);
+fn check_witness<S: Storage>(
+    storage: &S,
+    head: Head,
+    bytes: &[u8],
+) -> Result<Option<witness::Mark>, LogError> {
+    let reading = witness::read(bytes);
     let mark = match reading {
         witness::Reading::Absent => {
             if storage.get(keys::META_WITNESSED)?.is_some() {

@@ -6,8 +6,14 @@
 //! commit, to a place of its own, so opening and `verify` can tell a log that
 //! is shorter than what was acknowledged, or rewritten, from an intact one.
 //!
+//! It also keeps the **damage mark**: once `verify` finds a ledger damaged,
+//! it says so here, and the ledger refuses to open for writing until a later
+//! `verify` finds it intact again (damage found by a read-only check is not
+//! forgotten by the next writer, whichever page it was in).
+//!
 //! Encoding: two slots of [`SLOT`] bytes (a torn write damages one slot, never
-//! both; the valid slot with the highest seq wins):
+//! both; the valid slot with the highest counter wins), then the damage mark
+//! at [`MARK_OFFSET`]:
 //!
 //! ```text
 //! offset  size  field
@@ -17,6 +23,12 @@
 //! 24      32    its chain hash
 //! 56      4     CRC-32 (IEEE) of bytes 0..56 (u32 LE)
 //! 60      4     zero
+//!
+//! damage mark (MARK_SIZE bytes at MARK_OFFSET; all zero when clear):
+//! 0       8     magic "ECSDMG01"
+//! 8       2     reason length n (u16 LE)
+//! 10      n     the reason, UTF-8
+//! 10+n    4     CRC-32 (IEEE) of bytes 0..10+n (u32 LE)
 //! ```
 
 use super::Head;
@@ -24,6 +36,13 @@ use super::Head;
 /// Size of one slot.
 pub const SLOT: usize = 64;
 const MAGIC: &[u8; 8] = b"ECSWIT01";
+/// Where the damage mark starts.
+pub const MARK_OFFSET: usize = 2 * SLOT;
+/// Size of the damage mark's region.
+pub const MARK_SIZE: usize = 256;
+/// Every byte a witness may hold.
+pub const SIZE: usize = MARK_OFFSET + MARK_SIZE;
+const MARK_MAGIC: &[u8; 8] = b"ECSDMG01";
 
 /// One decoded slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +96,57 @@ pub enum Reading {
     Valid(Mark),
 }
 
+/// The damage mark's region recording `reason` (cut to fit, at a character boundary).
+///
+/// ```
+/// use ecs_ledger::log::witness::{self, MARK_OFFSET};
+/// let mut bytes = vec![0u8; MARK_OFFSET];
+/// bytes.extend_from_slice(&witness::damage_mark("record 17: checksum mismatch"));
+/// assert_eq!(witness::damage(&bytes).as_deref(), Some("record 17: checksum mismatch"));
+/// bytes.truncate(MARK_OFFSET);
+/// bytes.extend_from_slice(&witness::no_damage_mark());
+/// assert_eq!(witness::damage(&bytes), None);
+/// ```
+pub fn damage_mark(reason: &str) -> [u8; MARK_SIZE] {
+    let mut cut = reason.len().min(MARK_SIZE - 14);
+    while !reason.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let reason = &reason.as_bytes()[..cut];
+    let mut b = [0u8; MARK_SIZE];
+    b[..8].copy_from_slice(MARK_MAGIC);
+    b[8..10].copy_from_slice(&(reason.len() as u16).to_le_bytes());
+    b[10..10 + reason.len()].copy_from_slice(reason);
+    let crc = crc32fast::hash(&b[..10 + reason.len()]);
+    b[10 + reason.len()..14 + reason.len()].copy_from_slice(&crc.to_le_bytes());
+    b
+}
+
+/// The damage mark's region when there is no damage.
+pub fn no_damage_mark() -> [u8; MARK_SIZE] {
+    [0u8; MARK_SIZE]
+}
+
+/// The recorded damage, if a witness's bytes carry a mark. A mark that does
+/// not check out is reported as damage too (it can only be a damaged mark).
+pub fn damage(bytes: &[u8]) -> Option<String> {
+    let region = bytes.get(MARK_OFFSET..)?;
+    if region.iter().all(|b| *b == 0) {
+        return None;
+    }
+    let decoded = (|| {
+        if region.get(..8)? != MARK_MAGIC {
+            return None;
+        }
+        let n = usize::from(u16::from_le_bytes(region.get(8..10)?.try_into().ok()?));
+        let text = region.get(10..10 + n)?;
+        let crc = u32::from_le_bytes(region.get(10 + n..14 + n)?.try_into().ok()?);
+        (crc32fast::hash(&region[..10 + n]) == crc)
+            .then(|| String::from_utf8_lossy(text).into_owned())
+    })();
+    Some(decoded.unwrap_or_else(|| "the damage mark itself is damaged".to_owned()))
+}
+
 /// Reads the newest valid slot of a witness's bytes.
 ///
 /// ```
@@ -94,9 +164,14 @@ pub fn read(bytes: &[u8]) -> Reading {
     if bytes.is_empty() {
         return Reading::Absent;
     }
-    let newest = bytes
+    if bytes[..bytes.len().min(MARK_OFFSET)]
+        .iter()
+        .all(|b| *b == 0)
+    {
+        return Reading::Absent;
+    }
+    let newest = bytes[..bytes.len().min(MARK_OFFSET)]
         .chunks(SLOT)
-        .take(2)
         .filter_map(Mark::decode)
         .max_by_key(|m| m.counter);
     match newest {

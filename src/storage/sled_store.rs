@@ -74,6 +74,22 @@ impl SledStorage {
         }
     }
 
+    /// Records `reason` as the damage mark of the ledger in `dir`, without
+    /// opening its store (for a store too damaged to open): see
+    /// [`crate::log::witness`].
+    pub fn mark_damaged_at(dir: &Path, reason: &str) -> Result<(), StorageError> {
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join(WITNESS_FILE))?;
+        file.seek(SeekFrom::Start(crate::log::witness::MARK_OFFSET as u64))?;
+        file.write_all(&crate::log::witness::damage_mark(reason))?;
+        file.sync_data()?;
+        Ok(())
+    }
+
     /// The directory it lives in.
     pub fn path(&self) -> &Path {
         &self.path
@@ -239,8 +255,8 @@ impl Storage for SledStorage {
         let mut bytes = Vec::new();
         match std::fs::File::open(&path) {
             Ok(f) => {
-                // Two slots: never read more than that, whatever the file holds.
-                f.take(2 * crate::log::witness::SLOT as u64)
+                // Never more than a witness holds, whatever the file says.
+                f.take(crate::log::witness::SIZE as u64)
                     .read_to_end(&mut bytes)?;
                 Ok(bytes)
             }

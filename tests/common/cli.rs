@@ -18,6 +18,11 @@ pub struct Output {
 
 /// Runs `ecs-ledger --data DIR ARGS...` to completion, with `stdin` as input.
 pub fn run(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    run_bytes(dir, args, stdin.as_bytes())
+}
+
+/// [`run`] with input that need not be UTF-8.
+pub fn run_bytes(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(BIN)
         .arg("--data")
         .arg(dir)
@@ -28,9 +33,9 @@ pub fn run(dir: &Path, args: &[&str], stdin: &str) -> Output {
         .spawn()
         .expect("spawn ecs-ledger");
     let mut input = child.stdin.take().expect("stdin");
-    let text = stdin.to_owned();
+    let text = stdin.to_vec();
     let writer = std::thread::spawn(move || {
-        let _ = input.write_all(text.as_bytes());
+        let _ = input.write_all(&text);
     });
     let out = child.wait_with_output().expect("wait");
     let _ = writer.join();

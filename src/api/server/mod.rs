@@ -121,19 +121,30 @@ pub fn serve<S: Storage + Clone>(
             Some(keys) => tracing::info!(%addr, keys = keys.len(), "listening"),
             None => tracing::warn!(%addr, "listening OPEN: no access keys, every request acts as account `default` with admin rights"),
         }
-        let app = Arc::new(App {
-            ledger: ledger.clone(),
-            verifier: config.access_keys.map(Verifier::new),
-            body_timeout: config.limits.body_timeout,
-        });
         let ticker = tokio::spawn(tick(ledger.clone(), config.tick));
-        let router = Router::new().fallback(handle::<S>).with_state(app);
+        let router = router(ledger, config.access_keys, config.limits);
         ready(addr);
         accept(listener, router, config.limits).await;
         ticker.abort();
         tracing::info!("stopped accepting; in-flight requests finished");
         Ok(())
     })
+}
+
+/// The ECS API over `ledger` as a router: what [`serve`] runs on each
+/// connection, and what tests call in-process. Without `access_keys` every
+/// request acts as account `default` with admin rights.
+pub fn router<S: Storage + Clone>(
+    ledger: Arc<Ledger<S>>,
+    access_keys: Option<AccessKeys>,
+    limits: ConnectionLimits,
+) -> Router {
+    let app = Arc::new(App {
+        ledger,
+        verifier: access_keys.map(Verifier::new),
+        body_timeout: limits.body_timeout,
+    });
+    Router::new().fallback(handle::<S>).with_state(app)
 }
 
 /// Applies due transitions every `every`, so queries see them without a command.
