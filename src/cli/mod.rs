@@ -322,6 +322,16 @@ pub fn exit_on_write_error(e: &std::io::Error) -> ! {
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let location = info.location();
+        let thread = std::thread::current();
+        if thread
+            .name()
+            .is_some_and(ecs_ledger::storage::sled_store::is_sled_thread)
+        {
+            // Not contained by the storage boundary: make every later sled
+            // call fail clearly rather than wait on a dead thread pool.
+            ecs_ledger::storage::sled_store::record_background_panic();
+            return;
+        }
         if location.is_some_and(|l| l.file().contains("sled")) {
             return;
         }

@@ -9,6 +9,7 @@
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::{Batch, Storage, StorageError};
@@ -25,6 +26,38 @@ pub struct SledStorage {
     db: sled::Db,
     path: PathBuf,
     witness: Arc<Mutex<Option<std::fs::File>>>,
+    poisoned: Arc<AtomicBool>,
+}
+
+/// Panics seen on sled's own threads (its I/O pool, its flusher) in this
+/// process. sled catches some of them, but each one kills a pool thread for
+/// good; once they are gone its calls would wait forever. A program's panic
+/// hook reports them here ([`record_background_panic`]), and every sled call
+/// then fails at once instead of hanging.
+static BACKGROUND_PANICS: AtomicU64 = AtomicU64::new(0);
+
+/// Records a panic on one of sled's own threads (call it from a panic hook:
+/// see the `ecs-ledger` binary's). From then on this process's sled stores
+/// refuse every call with a clear error.
+pub fn record_background_panic() {
+    BACKGROUND_PANICS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// True for the names of sled's own threads.
+pub fn is_sled_thread(name: &str) -> bool {
+    name.starts_with("sled-io") || name == "log flusher"
+}
+
+fn background_check(path: &Path) -> Result<(), StorageError> {
+    match BACKGROUND_PANICS.load(Ordering::Relaxed) {
+        0 => Ok(()),
+        n => Err(StorageError::Damaged {
+            path: path.display().to_string(),
+            why: format!(
+                "{n} of sled's own threads panicked in this process (a damaged file?); restart the program"
+            ),
+        }),
+    }
 }
 
 impl std::fmt::Debug for SledStorage {
@@ -43,34 +76,58 @@ impl SledStorage {
     /// here) are [`StorageError::Damaged`].
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StorageError> {
         let path = dir.to_path_buf();
+        background_check(&path)?;
         let config = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes.max(1024 * 1024))
             .mode(sled::Mode::HighThroughput);
-        let db = match catch_unwind(AssertUnwindSafe(|| config.open())) {
-            Ok(Ok(db)) => db,
-            Ok(Err(sled::Error::Io(e))) if e.to_string().contains("could not acquire lock") => {
-                return Err(StorageError::Locked {
-                    path: path.display().to_string(),
-                });
+        // sled may not have released its file lock yet when this process
+        // dropped the same database a moment ago: retry briefly.
+        let mut attempt = 0;
+        let db = loop {
+            attempt += 1;
+            match catch_unwind(AssertUnwindSafe(|| config.open())) {
+                Ok(Ok(db)) => break db,
+                Ok(Err(sled::Error::Io(e))) if e.to_string().contains("could not acquire lock") => {
+                    if attempt < 5 {
+                        std::thread::sleep(std::time::Duration::from_millis(20 * attempt));
+                        continue;
+                    }
+                    return Err(StorageError::Locked {
+                        path: path.display().to_string(),
+                    });
+                }
+                Ok(Err(e)) => return Err(damaged_or(&path, e)),
+                Err(panic) => return Err(panicked(&path, "opening", panic)),
             }
-            Ok(Err(e)) => return Err(damaged_or(&path, e)),
-            Err(panic) => return Err(panicked(&path, "opening", panic)),
         };
         Ok(Self {
             db,
             path,
             witness: Arc::new(Mutex::new(None)),
+            poisoned: Arc::new(AtomicBool::new(false)),
         })
     }
 
     /// Runs one sled call, turning its panics (sled 0.34 panics on some
     /// damaged files) and corruption errors into [`StorageError::Damaged`].
+    /// After a panic the handle is poisoned: sled may hold a half-applied
+    /// batch in memory, so nothing more is read or written through it.
     fn guard<T>(&self, what: &str, f: impl FnOnce() -> sled::Result<T>) -> Result<T, StorageError> {
+        if self.poisoned.load(Ordering::Relaxed) {
+            return Err(StorageError::Damaged {
+                path: self.path.display().to_string(),
+                why: "an earlier sled call panicked; reopen the ledger".into(),
+            });
+        }
+        background_check(&self.path)?;
         match catch_unwind(AssertUnwindSafe(f)) {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(damaged_or(&self.path, e)),
-            Err(panic) => Err(panicked(&self.path, what, panic)),
+            Err(panic) => {
+                self.poisoned.store(true, Ordering::Relaxed);
+                Err(panicked(&self.path, what, panic))
+            }
         }
     }
 
