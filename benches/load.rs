@@ -1,15 +1,17 @@
-//! `load`: loading one instance's state (the instance, its 2 disks, their
-//! 3 snapshots) into an empty cache, at log sizes 1e3, 1e5 and 1e6 events;
-//! both load paths, beside a raw sled get of one record.
+//! `load`: gathering one instance's read set (the instance, its 2 disks,
+//! their 3 snapshots) from the live records at log sizes 1e3, 1e5 and 1e6
+//! events, beside a raw sled get of one log chunk. Nothing a decision reads
+//! comes from storage: the ledger keeps the live records in memory.
 
 mod common;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ecs_ledger::bench::fixture::sled_with_log;
 use ecs_ledger::bench::measure::CACHE_BYTES;
-use ecs_ledger::ledger::cache::{Load, StateCache};
-use ecs_ledger::log::{EventLog, keys};
-use ecs_ledger::projection::inventory;
+use ecs_ledger::ledger::Config;
+use ecs_ledger::ledger::inline::Inline;
+use ecs_ledger::log::keys;
+use ecs_ledger::model::id::InstanceId;
 use ecs_ledger::storage::Storage;
 use ecs_ledger::storage::sled_store::SledStorage;
 
@@ -27,34 +29,46 @@ fn load(c: &mut Criterion) {
             "open",
             SledStorage::open(&dir.0, CACHE_BYTES).map_err(|e| e.to_string()),
         );
-        let log = common::or_exit(
-            "log",
-            EventLog::open(storage.clone()).map_err(|e| e.to_string()),
+        let ledger = common::or_exit(
+            "ledger",
+            Inline::open(storage.clone(), Config::default()).map_err(|e| e.to_string()),
         );
-        for (name, how) in [("snapshot", Load::Snapshot), ("tag-index", Load::TagIndex)] {
-            let mut next = 0usize;
-            group.bench_function(BenchmarkId::new(name, size), |b| {
-                b.iter(|| {
-                    next = (next + 7919) % alive.len().max(1);
-                    let Some(m) = alive.get(next) else { return 0 };
-                    let mut cache = StateCache::with_load(1000, how);
-                    common::or_exit(
-                        "load",
-                        cache
-                            .ensure(&log, [m.instance.clone()])
-                            .map_err(|e| e.to_string()),
-                    );
-                    cache.state.disks.len()
-                })
-            });
-        }
+        let ids: Vec<InstanceId> = alive
+            .iter()
+            .filter_map(|m| InstanceId::parse(&m.instance).ok())
+            .collect();
+        let mut next = 0usize;
+        group.bench_function(BenchmarkId::new("read-set", size), |b| {
+            b.iter(|| {
+                next = (next + 7919) % ids.len().max(1);
+                let state = ledger.world().state();
+                let Some(i) = ids.get(next).and_then(|id| state.instances.get(id)) else {
+                    return 0;
+                };
+                let mut n = 1;
+                for d in &i.disks {
+                    if let Some(disk) = state.disks.get(d) {
+                        n += 1 + disk
+                            .snapshots
+                            .iter()
+                            .filter(|s| state.snapshots.contains_key(*s))
+                            .count();
+                    }
+                }
+                n
+            })
+        });
+        let chunks: Vec<Vec<u8>> = storage
+            .scan_prefix(&[keys::LOG])
+            .filter_map(Result::ok)
+            .map(|(k, _)| k.as_ref().to_vec())
+            .collect();
         let mut next = 0usize;
         group.bench_function(BenchmarkId::new("raw-sled-get", size), |b| {
             b.iter(|| {
-                next = (next + 7919) % alive.len().max(1);
-                let m = alive.get(next)?;
-                let key = keys::projection(inventory::NAME, &inventory::record_key(&m.instance));
-                common::or_exit("get", storage.get(&key).map_err(|e| e.to_string()))
+                next = (next + 7919) % chunks.len().max(1);
+                let key = chunks.get(next)?;
+                common::or_exit("get", storage.get(key).map_err(|e| e.to_string()))
             })
         });
     }

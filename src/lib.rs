@@ -9,13 +9,23 @@
 //!
 //! The crate is layered:
 //!
-//! * [`model`]: the pure state machine: identifiers, commands, events,
-//!   `decide`/`evolve`, the transition scheduler, and every error code.
+//! * [`model`]: the pure rules: identifiers, commands, events,
+//!   `decide`/`evolve`, the transition scheduler, and every error code;
+//! * [`core`]: the request core: what one request does (clock, due
+//!   transitions, idempotency, decision, query), as a state machine over the
+//!   live records, with no I/O;
+//! * [`log`] and [`storage`]: the append-only log (records, chunks, hash
+//!   chain, witness) over sled or memory;
+//! * [`ledger`]: the shell: the single writer, group commit, durability,
+//!   state checkpoints;
+//! * [`projection`], [`query`], [`replay`]: the read side;
+//! * [`api`]: the wire forms (exec lines, the HTTP server, statuses).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod api;
 pub mod bench;
+pub mod core;
 pub mod ledger;
 pub mod log;
 pub mod model;

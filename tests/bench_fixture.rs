@@ -20,18 +20,21 @@ fn bench_replay_reads_every_record_the_raw_baseline_reads() {
     assert_eq!(alive.len() as u64 * 20, replayed - replayed % 20);
     drop(log);
     drop(storage);
-    // loads() checks each loaded instance has its two disks, both ways.
+    // loads() checks each loaded instance has its two disks.
     let l = measure::loads(&dir.0, &alive, 10, std::time::Duration::ZERO).expect("load");
-    assert!(l.snapshot > l.raw_get && l.tag_index > l.raw_get, "{l:?}");
+    assert!(l.snapshot > std::time::Duration::ZERO, "{l:?}");
+    assert!(
+        l.tag_index > l.snapshot,
+        "opening costs more than one load: {l:?}"
+    );
 }
 
 #[test]
 fn bench_release_shape_counts_the_keys_one_delete_writes() {
     let (keys, bytes) = measure::release_shape(None).expect("shape");
-    // 6 events (instance, 2 disks, 3 snapshots) each with its chain record,
-    // tag entries, inventory updates and the head: well over 6 keys.
-    assert!(keys > 6, "{keys} keys");
-    assert!(bytes > keys * 20, "{bytes} bytes");
+    // 6 events (instance, 2 disks, 3 snapshots) in one chunk: one key.
+    assert_eq!(keys, 1, "{keys} keys");
+    assert!(bytes > 6 * 150, "{bytes} bytes");
 }
 
 #[test]
@@ -41,7 +44,7 @@ fn bench_command_path_releases_every_instance_and_records_its_batches() {
     let run = measure::command(&dir.0, warm, rest, ecs_ledger::ledger::Durability::None, 4)
         .expect("command");
     assert!(!run.batches.is_empty() && !run.warmup_batches.is_empty());
-    assert!(run.per_batch >= 1.0 && run.keys_per_command > 6.0);
+    assert!(run.per_batch >= 1.0 && run.keys_per_command > 0.0 && run.keys_per_command <= 1.0);
     // Every release happened: a second run over the same instances fails.
     assert!(measure::command(&dir.0, &[], rest, ecs_ledger::ledger::Durability::None, 1).is_err());
 }

@@ -5,18 +5,21 @@ mod common;
 
 use std::path::Path;
 
-use common::cli::run;
-use ecs_ledger::log::{keys, record};
+use common::cli::{Exec, run};
+use ecs_ledger::log::{chunk, keys, record};
 use ecs_ledger::model::event::Recorded;
 
 const QUICKSTART: &str = include_str!("../examples/quickstart.jsonl");
 
+/// The quickstart, each request its own commit (so each chunk holds one
+/// request's records).
 fn ledger() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(
-        run(dir.path(), &["exec", "--seed", "1"], QUICKSTART).code,
-        0
-    );
+    let mut exec = Exec::spawn(dir.path(), &["--seed", "1"]);
+    for line in QUICKSTART.lines() {
+        assert!(exec.send(line).is_some());
+    }
+    assert_eq!(exec.finish(), 0);
     dir
 }
 
@@ -25,6 +28,42 @@ fn tamper(dir: &Path, f: impl FnOnce(&sled::Db)) {
     let db = sled::open(dir).unwrap();
     f(&db);
     db.flush().unwrap();
+}
+
+/// The key of the chunk holding `seq`, and its records' bytes.
+fn chunk_of(db: &sled::Db, seq: u64) -> (Vec<u8>, Vec<(u64, Vec<u8>)>) {
+    let (key, value) = db
+        .range(keys::chunk(0)..=keys::chunk(seq))
+        .next_back()
+        .unwrap()
+        .unwrap();
+    let first = keys::chunk_seq(&key).unwrap();
+    let header = chunk::header(&value, first).unwrap();
+    let records = chunk::records(&value, header)
+        .map(|r| {
+            let (s, b) = r.unwrap();
+            (s, b.to_vec())
+        })
+        .collect();
+    (key.to_vec(), records)
+}
+
+/// Replaces the bytes of record `seq` inside its chunk with what `f` makes of them.
+fn rewrite_record(db: &sled::Db, seq: u64, f: impl FnOnce(Vec<u8>) -> Vec<u8>) {
+    let (key, records) = chunk_of(db, seq);
+    let first = records[0].0;
+    let mut value = chunk::begin(first);
+    let mut f = Some(f);
+    for (s, bytes) in &records {
+        let bytes = if *s == seq {
+            (f.take().unwrap())(bytes.clone())
+        } else {
+            bytes.clone()
+        };
+        value.extend_from_slice(&bytes);
+    }
+    chunk::seal(&mut value, records.len() as u32, 1_767_225_600);
+    db.insert(key, value).unwrap();
 }
 
 fn assert_no_panic(dir: &Path) {
@@ -63,11 +102,11 @@ fn verify_passes_on_an_untouched_log() {
 fn a_flipped_byte_is_caught_with_its_seq() {
     let dir = ledger();
     tamper(dir.path(), |db| {
-        let key = keys::event(17);
-        let mut bytes = db.get(key).unwrap().unwrap().to_vec();
-        let mid = bytes.len() / 2;
-        bytes[mid] ^= 0x40;
-        db.insert(key, bytes).unwrap();
+        rewrite_record(db, 17, |mut bytes| {
+            let mid = bytes.len() / 2;
+            bytes[mid] ^= 0x40;
+            bytes
+        });
     });
     let out = run(dir.path(), &["verify"], "");
     assert_eq!(out.code, 1);
@@ -82,12 +121,11 @@ fn a_rewritten_record_with_a_valid_checksum_breaks_the_chain() {
     tamper(dir.path(), |db| {
         // Rewrite history properly encoded: the checksum is right, the
         // payload decodes, but the chain no longer follows.
-        let key = keys::event(5);
-        let old = db.get(key).unwrap().unwrap();
-        let (mut recorded, _): (Recorded, _) = record::decode(5, &old).unwrap();
-        recorded.account = ecs_ledger::model::id::Account::parse("mallory").unwrap();
-        let (bytes, _) = record::encode(&recorded, &[7u8; 32]).unwrap();
-        db.insert(key, bytes).unwrap();
+        rewrite_record(db, 5, |old| {
+            let (mut recorded, _): (Recorded, _) = record::decode(5, &old).unwrap();
+            recorded.account = ecs_ledger::model::id::Account::parse("mallory").unwrap();
+            record::encode(&recorded, &[7u8; 32]).unwrap().0
+        });
     });
     let out = run(dir.path(), &["verify"], "");
     assert_eq!(out.code, 1);
@@ -97,14 +135,22 @@ fn a_rewritten_record_with_a_valid_checksum_breaks_the_chain() {
 }
 
 #[test]
-fn a_deleted_record_is_named_as_missing() {
+fn a_deleted_chunk_is_named_as_missing() {
     let dir = ledger();
+    let mut first = 0;
     tamper(dir.path(), |db| {
-        db.remove(keys::event(9)).unwrap();
+        let (key, records) = chunk_of(db, 9);
+        first = records[0].0;
+        db.remove(key).unwrap();
     });
     let out = run(dir.path(), &["verify"], "");
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("record 9"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("record {first}")),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("missing"), "{}", out.stdout);
     assert_no_panic(dir.path());
 }
 
@@ -119,12 +165,12 @@ fn garbage_in_place_of_a_record_never_panics() {
     ] {
         let dir = ledger();
         tamper(dir.path(), |db| {
-            db.insert(keys::event(3), garbage.clone()).unwrap();
+            rewrite_record(db, 3, |_| garbage.clone());
         });
         let out = run(dir.path(), &["verify"], "");
         assert_eq!(out.code, 1, "{garbage:?}");
         assert!(
-            out.stdout.contains("record 3"),
+            out.stdout.contains("record 3") || out.stdout.contains("chunk at seq"),
             "{garbage:?}: {}",
             out.stdout
         );
@@ -146,7 +192,11 @@ fn a_broken_head_record_is_refused_when_opening_without_panicking() {
         .parse()
         .unwrap();
     tamper(dir.path(), |db| {
-        db.insert(keys::event(seq), vec![0u8; 3]).unwrap();
+        rewrite_record(db, seq, |mut bytes| {
+            let last = bytes.len() - 40;
+            bytes[last] ^= 1;
+            bytes
+        });
     });
     let out = run(
         dir.path(),
@@ -162,15 +212,24 @@ fn a_broken_head_record_is_refused_when_opening_without_panicking() {
 }
 
 #[test]
-fn a_missing_tag_index_entry_is_caught() {
+fn a_damaged_chunk_header_is_caught_with_its_seq() {
     let dir = ledger();
+    let mut first = 0;
     tamper(dir.path(), |db| {
-        let key = db.scan_prefix([keys::TAG]).next().unwrap().unwrap().0;
-        db.remove(key).unwrap();
+        let (key, records) = chunk_of(db, 9);
+        first = records[0].0;
+        let mut value = db.get(&key).unwrap().unwrap().to_vec();
+        value[13] ^= 0x01; // the record count
+        db.insert(key, value).unwrap();
     });
     let out = run(dir.path(), &["verify"], "");
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("tag index"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("chunk at seq {first}")),
+        "{}",
+        out.stdout
+    );
+    assert_no_panic(dir.path());
 }
 
 #[test]

@@ -54,6 +54,9 @@ fn request(rng: &mut Rng, known: &[String], disks: &[String]) -> String {
 /// Checks the log after a crash against what was acknowledged.
 fn check(dir: &std::path::Path, acked: &[Value]) {
     let verify = run(dir, &["verify"], "");
+    if acked.is_empty() && verify.code == 2 && verify.stdout.contains("no ledger") {
+        return; // killed before the ledger existed: nothing to lose
+    }
     assert_eq!(
         verify.code, 0,
         "verify after kill -9: {}{}",

@@ -1,8 +1,8 @@
 //! SPEC section 3: the DeleteInstance rule table, one test per row, and for
 //! every pair of rows that can both apply, a test that the earlier row wins.
 
+use ecs_ledger::core::testing::Scenario;
 use ecs_ledger::model::Code;
-use ecs_ledger::model::testing::Scenario;
 
 /// A condition of one row of the table, as a scenario can set it up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,14 +48,14 @@ fn delete_with(conds: &[Cond]) -> (Option<Code>, usize, Scenario) {
     if has(OtherAccount) {
         s.as_account("someone-else");
     }
-    s.given("CreateInstance", &create);
-    let id = s.state.instances.keys().next().cloned().unwrap();
+    s.given_request("CreateInstance", &create);
+    let id = s.state().instances.keys().next().cloned().unwrap();
     let id_str = id.as_str().to_owned();
     if !has(Pending) {
         s.advance(5);
         let running = has(NotStopped) || has(ForcedWhileSecurityLocked);
         if running {
-            s.given("StartInstance", &[("InstanceId", &id_str)]);
+            s.given_request("StartInstance", &[("InstanceId", &id_str)]);
             // Rows 7 and 8 together: a forced release of a security-locked
             // instance that is Starting (neither Stopped nor Running).
             if !(has(NotStopped) && has(ForcedWhileSecurityLocked)) {
@@ -64,7 +64,7 @@ fn delete_with(conds: &[Cond]) -> (Option<Code>, usize, Scenario) {
         }
     }
     if has(Route) {
-        s.given(
+        s.given_request(
             "CreateRouteEntry",
             &[
                 ("RouteTableId", "vtb-routes0001"),
@@ -75,7 +75,7 @@ fn delete_with(conds: &[Cond]) -> (Option<Code>, usize, Scenario) {
     }
     if has(Backend) {
         let servers = format!(r#"[{{"ServerId":"{id_str}","Weight":"100"}}]"#);
-        s.given(
+        s.given_request(
             "AddBackendServers",
             &[
                 ("LoadBalancerId", "lb-balance0001"),
@@ -84,7 +84,7 @@ fn delete_with(conds: &[Cond]) -> (Option<Code>, usize, Scenario) {
         );
     }
     if has(ForcedWhileSecurityLocked) {
-        s.given(
+        s.given_request(
             "LockInstance",
             &[("InstanceId", &id_str), ("LockReason", "security")],
         );
@@ -169,7 +169,7 @@ fn row_03_unknown_or_released_instance_is_not_found() {
     assert_eq!(e.code().as_str(), "InvalidInstanceId.NotFound");
     assert_eq!(e.message(), "The specified InstanceId does not exist.");
     let i = s.given_stopped_instance(&[]);
-    s.given("DeleteInstance", &[("InstanceId", i.as_str())]);
+    s.given_request("DeleteInstance", &[("InstanceId", i.as_str())]);
     s.when("DeleteInstance", &[("InstanceId", i.as_str())])
         .then_error(Code::InstanceNotFound);
 }
@@ -184,7 +184,7 @@ fn row_03_another_accounts_instance_is_not_found() {
 fn row_04_pending_instance_is_initializing_even_with_force() {
     expect(&[Pending], Code::InstanceInitializing);
     let mut s = Scenario::new();
-    let events = s.given("CreateInstance", &[]);
+    let events = s.given_request("CreateInstance", &[]);
     let id = events[0].event.tags()[0].unwrap().to_owned();
     let e = s
         .when("DeleteInstance", &[("InstanceId", &id), ("Force", "true")])
@@ -201,7 +201,7 @@ fn row_04_pending_instance_is_initializing_even_with_force() {
 fn row_05_deletion_protection_names_the_instance() {
     let (code, _, s) = delete_with(&[Protected]);
     assert_eq!(code, Some(Code::DeletionProtection));
-    let id = s.state.instances.keys().next().unwrap().clone();
+    let id = s.state().instances.keys().next().unwrap().clone();
     let mut s = s;
     let e = s
         .when("DeleteInstance", &[("InstanceId", id.as_str())])
@@ -220,7 +220,7 @@ fn row_05_deletion_protection_names_the_instance() {
 fn row_06_unexpired_subscription_is_charge_type_violation() {
     let (code, _, mut s) = delete_with(&[Subscription]);
     assert_eq!(code, Some(Code::ChargeTypeViolation));
-    let id = s.state.instances.keys().next().unwrap().clone();
+    let id = s.state().instances.keys().next().unwrap().clone();
     let e = s
         .when("DeleteInstance", &[("InstanceId", id.as_str())])
         .then_error(Code::ChargeTypeViolation);
@@ -248,7 +248,7 @@ fn row_06_expired_subscription_can_be_released() {
 fn row_07_forced_release_of_security_locked_instance_not_stopped_is_refused() {
     let (code, _, mut s) = delete_with(&[ForcedWhileSecurityLocked]);
     assert_eq!(code, Some(Code::InstanceLockedForSecurity));
-    let id = s.state.instances.keys().next().unwrap().clone();
+    let id = s.state().instances.keys().next().unwrap().clone();
     let e = s
         .when(
             "DeleteInstance",
@@ -269,14 +269,14 @@ fn row_07_security_locked_instance_can_be_stopped_then_released() {
         ("DataDisk.1.Size", "40"),
         ("DataDisk.1.DeleteWithInstance", "false"),
     ]);
-    s.given(
+    s.given_request(
         "LockInstance",
         &[("InstanceId", i.as_str()), ("LockReason", "security")],
     );
     // Without Force, a Running locked instance falls to row 8, not row 7.
     s.when("DeleteInstance", &[("InstanceId", i.as_str())])
         .then_error(Code::IncorrectInstanceStatus);
-    s.given("StopInstance", &[("InstanceId", i.as_str())]);
+    s.given_request("StopInstance", &[("InstanceId", i.as_str())]);
     s.advance(3);
     // Stopped: even Force is allowed, and every disk goes (SecurityLock).
     let events = s
@@ -292,7 +292,7 @@ fn row_07_security_locked_instance_can_be_stopped_then_released() {
 fn row_08_not_stopped_is_incorrect_instance_status() {
     let (code, _, mut s) = delete_with(&[NotStopped]);
     assert_eq!(code, Some(Code::IncorrectInstanceStatus));
-    let id = s.state.instances.keys().next().unwrap().clone();
+    let id = s.state().instances.keys().next().unwrap().clone();
     let e = s
         .when("DeleteInstance", &[("InstanceId", id.as_str())])
         .then_error(Code::IncorrectInstanceStatus);
@@ -307,14 +307,14 @@ fn row_08_not_stopped_is_incorrect_instance_status() {
 fn row_08_starting_and_stopping_are_refused_even_with_force() {
     let mut s = Scenario::new();
     let i = s.given_stopped_instance(&[]);
-    s.given("StartInstance", &[("InstanceId", i.as_str())]);
+    s.given_request("StartInstance", &[("InstanceId", i.as_str())]);
     s.when(
         "DeleteInstance",
         &[("InstanceId", i.as_str()), ("Force", "true")],
     )
     .then_error(Code::IncorrectInstanceStatus);
     s.advance(3);
-    s.given("StopInstance", &[("InstanceId", i.as_str())]);
+    s.given_request("StopInstance", &[("InstanceId", i.as_str())]);
     s.when(
         "DeleteInstance",
         &[("InstanceId", i.as_str()), ("Force", "true")],
@@ -342,7 +342,7 @@ fn row_08_running_with_force_is_released() {
 fn row_09_route_entry_next_hop_is_dependency_violation() {
     let (code, _, mut s) = delete_with(&[Route]);
     assert_eq!(code, Some(Code::DependencyRouteEntry));
-    let id = s.state.instances.keys().next().unwrap().clone();
+    let id = s.state().instances.keys().next().unwrap().clone();
     let e = s
         .when("DeleteInstance", &[("InstanceId", id.as_str())])
         .then_error(Code::DependencyRouteEntry);
@@ -350,7 +350,7 @@ fn row_09_route_entry_next_hop_is_dependency_violation() {
     assert_eq!(e.code().as_str(), "DependencyViolation.RouteEntry");
     assert_eq!(e.message(), "Specified instance is used by route entry.");
     // Once the route entry is gone, the release goes through.
-    s.given(
+    s.given_request(
         "DeleteRouteEntry",
         &[
             ("RouteTableId", "vtb-routes0001"),
@@ -365,7 +365,7 @@ fn row_09_route_entry_next_hop_is_dependency_violation() {
 fn row_10_load_balancer_backend_is_dependency_violation() {
     let (code, _, mut s) = delete_with(&[Backend]);
     assert_eq!(code, Some(Code::DependencySlb));
-    let id = s.state.instances.keys().next().unwrap().clone();
+    let id = s.state().instances.keys().next().unwrap().clone();
     let e = s
         .when("DeleteInstance", &[("InstanceId", id.as_str())])
         .then_error(Code::DependencySlb);
@@ -376,7 +376,7 @@ fn row_10_load_balancer_backend_is_dependency_violation() {
         "Specified operation is denied as your instance is using by another product."
     );
     let servers = format!(r#"["{id}"]"#);
-    s.given(
+    s.given_request(
         "RemoveBackendServers",
         &[
             ("LoadBalancerId", "lb-balance0001"),
@@ -393,7 +393,7 @@ fn row_11_dry_run_passes_and_appends_nothing() {
     assert_eq!(code, Some(Code::DryRunOperation));
     assert_eq!(s.log.len(), before);
     let mut s = s;
-    let id = s.state.instances.keys().next().unwrap().clone();
+    let id = s.state().instances.keys().next().unwrap().clone();
     let e = s
         .when(
             "DeleteInstance",
@@ -406,7 +406,7 @@ fn row_11_dry_run_passes_and_appends_nothing() {
         "Request validation has been passed with DryRun flag set."
     );
     assert!(
-        s.state.instances.contains_key(&id),
+        s.state().instances.contains_key(&id),
         "DryRun released the instance"
     );
 }
@@ -415,7 +415,7 @@ fn row_11_dry_run_passes_and_appends_nothing() {
 fn no_row_applies_the_instance_is_released() {
     let (code, _, s) = delete_with(&[]);
     assert_eq!(code, None);
-    assert!(s.state.instances.is_empty());
+    assert!(s.state().instances.is_empty());
 }
 
 // ------------------------------------------- pairs: the earlier row wins

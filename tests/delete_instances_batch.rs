@@ -1,9 +1,9 @@
 //! SPEC section 3, DeleteInstances: limits, repeats, all-or-nothing, request
 //! order, DRYRUN.SUCCESS.
 
+use ecs_ledger::core::testing::{Scenario, types};
 use ecs_ledger::model::Code;
 use ecs_ledger::model::id::InstanceId;
-use ecs_ledger::model::testing::{Scenario, types};
 
 fn batch(ids: &[&str]) -> Vec<(String, String)> {
     ids.iter()
@@ -12,7 +12,7 @@ fn batch(ids: &[&str]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn run(s: &mut Scenario, params: &[(String, String)]) -> ecs_ledger::model::testing::Then {
+fn run(s: &mut Scenario, params: &[(String, String)]) -> ecs_ledger::core::testing::Then {
     let borrowed: Vec<(&str, &str)> = params
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -42,7 +42,7 @@ fn exactly_100_ids_are_accepted() {
     let refs: Vec<&str> = ids.iter().map(InstanceId::as_str).collect();
     let events = run(&mut s, &batch(&refs)).then_ok();
     assert_eq!(events.len(), 200);
-    assert!(s.state.instances.is_empty());
+    assert!(s.state().instances.is_empty());
 }
 
 #[test]
@@ -62,14 +62,14 @@ fn a_repeated_id_is_invalid_parameter() {
     .then_error(Code::InvalidParameter);
     assert_eq!(e.http_status(), 400);
     assert!(e.message().contains(ids[0].as_str()), "{}", e.message());
-    assert_eq!(s.state.instances.len(), 2);
+    assert_eq!(s.state().instances.len(), 2);
 }
 
 #[test]
 fn all_or_nothing_the_first_failure_names_its_instance_and_nothing_is_appended() {
     let mut s = Scenario::new();
     let ids = stopped(&mut s, 3);
-    s.given("StartInstance", &[("InstanceId", ids[1].as_str())]);
+    s.given_request("StartInstance", &[("InstanceId", ids[1].as_str())]);
     let before = s.log.len();
     let e = run(
         &mut s,
@@ -82,7 +82,7 @@ fn all_or_nothing_the_first_failure_names_its_instance_and_nothing_is_appended()
     );
     assert!(e.message().contains(ids[1].as_str()), "{}", e.message());
     assert_eq!(s.log.len(), before);
-    assert_eq!(s.state.instances.len(), 3);
+    assert_eq!(s.state().instances.len(), 3);
 }
 
 #[test]
@@ -193,7 +193,7 @@ fn force_applies_to_every_instance_of_the_batch() {
     params.push(("Force".into(), "true".into()));
     let events = run(&mut s, &params).then_ok();
     assert_eq!(events[0].to_json()["Forced"], true);
-    assert!(s.state.instances.is_empty());
+    assert!(s.state().instances.is_empty());
 }
 
 #[test]
@@ -204,5 +204,5 @@ fn another_accounts_instance_in_a_batch_is_not_found() {
     s.as_account("default");
     let mine = s.given_stopped_instance(&[]);
     run(&mut s, &batch(&[mine.as_str(), theirs.as_str()])).then_error(Code::InstanceNotFound);
-    assert_eq!(s.state.instances.len(), 2);
+    assert_eq!(s.state().instances.len(), 2);
 }

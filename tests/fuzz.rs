@@ -18,7 +18,6 @@ use ecs_ledger::log::{EventLog, keys, record, verify::verify, witness};
 use ecs_ledger::model::time::Timestamp;
 use ecs_ledger::projection::Checkpoint;
 use ecs_ledger::projection::check;
-use ecs_ledger::projection::inventory::{Inventory, Reader};
 use ecs_ledger::storage::Storage;
 use ecs_ledger::storage::memory::MemoryStorage;
 use proptest::prelude::*;
@@ -242,11 +241,12 @@ fn remember(reply: &ecs_ledger::ledger::Reply, known: &mut Vec<String>) {
     }
 }
 
-/// The log verifies and the inventory equals a fold of it.
+/// The log verifies, and the state checkpoint (written when the ledger
+/// closed) equals a fold of it.
 fn assert_consistent(storage: &MemoryStorage) {
     let log = EventLog::inspect(storage.clone()).unwrap().log;
     verify(&log, |_| {}).unwrap();
-    check::check(&log, &mut Inventory).unwrap();
+    check::check_state(&log).unwrap();
 }
 
 proptest! {
@@ -269,7 +269,9 @@ proptest! {
             prop_assert!(!rendered.contains('\n'), "one line out");
             remember(&reply, &mut known);
         }
-        assert_consistent(ledger.storage());
+        let storage = ledger.storage().clone();
+        ledger.close().unwrap();
+        assert_consistent(&storage);
     }
 }
 
@@ -493,6 +495,9 @@ proptest! {
         let _ = witness::damage(&bytes);
         let _ = witness::Mark::decode(&bytes);
         let _ = keys::event_seq(&bytes);
+        let _ = keys::chunk_seq(&bytes);
+        let _ = ecs_ledger::log::chunk::header(&bytes, seq)
+            .map(|h| ecs_ledger::log::chunk::records(&bytes, h).count());
         let _ = keys::tag_entry(&bytes);
         let _ = keys::timer_entry(&bytes);
         let _ = keys::nonce_entry(&bytes);
@@ -501,10 +506,14 @@ proptest! {
         let text = String::from_utf8_lossy(&bytes);
         let _ = Timestamp::parse_rfc3339(&text);
         let _ = ecs_ledger::api::exec::parse_line(&text);
-        // An inventory record of garbage is an error to its reader.
+        // A state checkpoint or a chunk of garbage is an error to its reader.
         let storage = MemoryStorage::new();
-        storage.corrupt(&keys::projection("inventory", b"ri-12345678"), &bytes);
-        let _ = Reader::new(&storage).get("i-12345678");
+        storage.corrupt(keys::META_STATE, &bytes);
+        storage.corrupt(&keys::chunk(1), &bytes);
+        if let Ok(inspected) = EventLog::inspect(storage) {
+            let _ = ecs_ledger::ledger::checkpoint::read(&inspected.log);
+            let _ = verify(&inspected.log, |_| {});
+        }
     }
 
     #[test]
@@ -516,7 +525,14 @@ proptest! {
         // A real record from a real ledger.
         let (ledger, _) = seeded_ledger();
         let storage = ledger.storage().clone();
-        let original = storage.get(&keys::event(1)).unwrap().unwrap().to_vec();
+        let chunk = storage.get(&keys::chunk(1)).unwrap().unwrap().to_vec();
+        let header = ecs_ledger::log::chunk::header(&chunk, 1).unwrap();
+        let original = ecs_ledger::log::chunk::records(&chunk, header)
+            .next()
+            .unwrap()
+            .unwrap()
+            .1
+            .to_vec();
         let mut bytes = original.clone();
         for (at, x) in &flips {
             let i = at.index(bytes.len());

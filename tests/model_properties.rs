@@ -10,9 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use ecs_ledger::core::testing::Scenario;
 use ecs_ledger::model::State;
 use ecs_ledger::model::event::{Event, Recorded};
-use ecs_ledger::model::testing::Scenario;
 use proptest::prelude::*;
 
 mod common;
@@ -134,17 +134,17 @@ proptest! {
         for op in &ops {
             apply(&mut s, &mut pools, op);
             // No transition is left overdue after an action.
-            for i in s.state.instances.values() {
-                prop_assert!(i.next_due().is_none_or(|t| t > s.now), "{} overdue", i.id);
+            for i in s.state().instances.values() {
+                prop_assert!(i.next_due().is_none_or(|t| t > s.now()), "{} overdue", i.id);
             }
         }
         // Folding the log reproduces the live state.
-        prop_assert_eq!(&State::fold(&s.log), &s.state);
+        prop_assert_eq!(&State::fold(&s.log), s.state());
         // Seq is gapless from 1.
         for (n, r) in s.log.iter().enumerate() {
             prop_assert_eq!(r.seq, n as u64 + 1);
         }
         check_released_never_touched(&s.log);
-        check_tag_rebuild(&s.state, &s.log);
+        check_tag_rebuild(s.state(), &s.log);
     }
 }

@@ -1,8 +1,8 @@
 //! SPEC section 3, "On success": the exact event sequence of a release.
 
+use ecs_ledger::core::testing::{Scenario, types};
 use ecs_ledger::model::Code;
 use ecs_ledger::model::id::DiskId;
-use ecs_ledger::model::testing::{Scenario, types};
 use ecs_ledger::model::values::{ChargeType, DiskStatus};
 use serde_json::Value;
 
@@ -15,9 +15,9 @@ fn instance_released_comes_first_then_system_disk_then_data_disks_in_attach_orde
     let mut s = Scenario::new();
     let i = s.given_stopped_instance(&[("DataDisk.1.Size", "40"), ("DataDisk.2.Size", "50")]);
     // A standalone disk attached later goes after the instance's own data disks.
-    let created = s.given("CreateDisk", &[("Size", "60")]);
+    let created = s.given_request("CreateDisk", &[("Size", "60")]);
     let extra = created[0].event.tags()[0].unwrap().to_owned();
-    s.given(
+    s.given_request(
         "AttachDisk",
         &[
             ("InstanceId", i.as_str()),
@@ -46,7 +46,7 @@ fn instance_released_comes_first_then_system_disk_then_data_disks_in_attach_orde
         assert_eq!(field(&events, n + 1, "InstanceId"), i.as_str());
         assert_eq!(field(&events, n + 1, "Reason"), "DeleteWithInstance");
     }
-    assert_eq!(s.state.disks.get(&disks[0]), None);
+    assert_eq!(s.state().disks.get(&disks[0]), None);
 }
 
 #[test]
@@ -54,11 +54,11 @@ fn detaching_a_data_disk_and_reattaching_moves_it_to_the_end() {
     let mut s = Scenario::new();
     let i = s.given_stopped_instance(&[("DataDisk.1.Size", "40"), ("DataDisk.2.Size", "50")]);
     let disks = s.disks_of(&i);
-    s.given(
+    s.given_request(
         "DetachDisk",
         &[("InstanceId", i.as_str()), ("DiskId", disks[1].as_str())],
     );
-    s.given(
+    s.given_request(
         "AttachDisk",
         &[
             ("InstanceId", i.as_str()),
@@ -109,13 +109,13 @@ fn each_released_disks_snapshots_follow_it_in_creation_order() {
     assert_eq!(field(&events, 4, "Reason"), "DeleteAutoSnapshot");
     assert_eq!(field(&events, 5, "SnapshotId"), data_user.as_str());
     assert_eq!(field(&events, 6, "SnapshotId"), data_auto2.as_str());
-    assert!(s.state.snapshots.contains_key(&sys_user));
-    assert!(s.state.snapshots.contains_key(&data_user));
-    assert!(!s.state.snapshots.contains_key(&data_auto1));
-    assert!(!s.state.snapshots.contains_key(&data_auto2));
+    assert!(s.state().snapshots.contains_key(&sys_user));
+    assert!(s.state().snapshots.contains_key(&data_user));
+    assert!(!s.state().snapshots.contains_key(&data_auto1));
+    assert!(!s.state().snapshots.contains_key(&data_auto2));
     // Retained snapshots keep their source disk id.
-    assert_eq!(s.state.snapshots[&data_user].source_disk_id, disks[1]);
-    assert!(s.state.snapshots[&data_user].retained);
+    assert_eq!(s.state().snapshots[&data_user].source_disk_id, disks[1]);
+    assert!(s.state().snapshots[&data_user].retained);
 }
 
 #[test]
@@ -134,7 +134,7 @@ fn delete_auto_snapshot_false_retains_auto_snapshots() {
         ]);
     assert_eq!(field(&events, 3, "SnapshotId"), auto.as_str());
     assert_eq!(field(&events, 3, "SnapshotType"), "auto");
-    assert!(s.state.snapshots.contains_key(&auto));
+    assert!(s.state().snapshots.contains_key(&auto));
 }
 
 #[test]
@@ -143,7 +143,7 @@ fn delete_auto_snapshot_changed_by_modify_disk_attribute_is_honoured() {
     let i = s.given_stopped_instance(&[("DataDisk.1.Size", "40")]);
     let data = s.disks_of(&i)[1].clone();
     let auto = s.given_snapshot(&data, true);
-    s.given(
+    s.given_request(
         "ModifyDiskAttribute",
         &[("DiskId", data.as_str()), ("DeleteAutoSnapshot", "true")],
     );
@@ -151,7 +151,7 @@ fn delete_auto_snapshot_changed_by_modify_disk_attribute_is_honoured() {
         .when("DeleteInstance", &[("InstanceId", i.as_str())])
         .then_ok();
     assert_eq!(types(&events).last(), Some(&"SnapshotReleased"));
-    assert!(!s.state.snapshots.contains_key(&auto));
+    assert!(!s.state().snapshots.contains_key(&auto));
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn manual_snapshots_are_always_retained_even_with_delete_auto_snapshot() {
         .then_ok();
     assert_eq!(types(&events).last(), Some(&"SnapshotRetained"));
     assert_eq!(events.last().unwrap().to_json()["SnapshotType"], "user");
-    assert!(s.state.snapshots.contains_key(&user));
+    assert!(s.state().snapshots.contains_key(&user));
 }
 
 #[test]
@@ -181,7 +181,7 @@ fn security_lock_releases_disks_whose_delete_with_instance_is_false() {
     ]);
     let disks = s.disks_of(&i);
     let snap = s.given_snapshot(&disks[1], true);
-    s.given(
+    s.given_request(
         "LockInstance",
         &[
             ("InstanceId", i.as_str()),
@@ -205,7 +205,7 @@ fn security_lock_releases_disks_whose_delete_with_instance_is_false() {
     assert_eq!(field(&events, 2, "Reason"), "SecurityLock");
     assert_eq!(field(&events, 3, "SnapshotId"), snap.as_str());
     assert_eq!(field(&events, 4, "Reason"), "DeleteWithInstance");
-    assert!(s.state.disks.is_empty());
+    assert!(s.state().disks.is_empty());
 }
 
 #[test]
@@ -222,7 +222,7 @@ fn delete_with_instance_false_detaches_and_keeps_the_disk_with_its_snapshots() {
     let kept: DiskId = s.disks_of(&i)[1].clone();
     let auto = s.given_snapshot(&kept, true);
     let user = s.given_snapshot(&kept, false);
-    assert_eq!(s.state.disks[&kept].charge_type, ChargeType::PrePaid);
+    assert_eq!(s.state().disks[&kept].charge_type, ChargeType::PrePaid);
     s.advance(7 * 24 * 3600); // expire, so the subscription can be released
     let events = s
         .when("DeleteInstance", &[("InstanceId", i.as_str())])
@@ -230,27 +230,27 @@ fn delete_with_instance_false_detaches_and_keeps_the_disk_with_its_snapshots() {
     assert_eq!(field(&events, 2, "DiskId"), kept.as_str());
     assert_eq!(field(&events, 2, "InstanceId"), i.as_str());
     assert_eq!(field(&events, 2, "Reason"), "InstanceReleased");
-    let disk = &s.state.disks[&kept];
+    let disk = &s.state().disks[&kept];
     assert_eq!(disk.status, DiskStatus::Available);
     assert_eq!(disk.instance_id, None);
     assert_eq!(disk.charge_type, ChargeType::PostPaid);
     // Its snapshots are untouched: both still there, neither marked retained.
     assert_eq!(disk.snapshots, vec![auto.clone(), user.clone()]);
-    assert!(!s.state.snapshots[&auto].retained);
-    assert!(!s.state.snapshots[&user].retained);
+    assert!(!s.state().snapshots[&auto].retained);
+    assert!(!s.state().snapshots[&user].retained);
 }
 
 #[test]
 fn dry_run_appends_nothing_and_changes_nothing() {
     let mut s = Scenario::new();
     let i = s.given_stopped_instance(&[("DataDisk.1.Size", "40")]);
-    let before = (s.log.len(), s.state.clone());
+    let before = (s.log.len(), s.state().clone());
     s.when(
         "DeleteInstance",
         &[("InstanceId", i.as_str()), ("DryRun", "true")],
     )
     .then_error(Code::DryRunOperation);
-    assert_eq!((s.log.len(), s.state.clone()), before);
+    assert_eq!((s.log.len(), s.state().clone()), before);
 }
 
 #[test]
@@ -259,14 +259,14 @@ fn released_resources_are_gone_from_every_action() {
     let i = s.given_stopped_instance(&[("DataDisk.1.Size", "40")]);
     let disks = s.disks_of(&i);
     let auto = s.given_snapshot(&disks[1], true);
-    s.given(
+    s.given_request(
         "ModifyDiskAttribute",
         &[
             ("DiskId", disks[1].as_str()),
             ("DeleteAutoSnapshot", "true"),
         ],
     );
-    s.given("DeleteInstance", &[("InstanceId", i.as_str())]);
+    s.given_request("DeleteInstance", &[("InstanceId", i.as_str())]);
     let id = i.as_str();
     for action in [
         "StartInstance",

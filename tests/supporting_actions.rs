@@ -1,13 +1,13 @@
 //! SPEC sections 2 and 4: the supporting actions' rules: status requirements,
 //! locks, transitions and their timing, expiry and renewal, account isolation.
 
+use ecs_ledger::core::testing::{Scenario, types};
 use ecs_ledger::model::Code;
-use ecs_ledger::model::testing::{Scenario, types};
 use ecs_ledger::model::time::Timestamp;
 use ecs_ledger::model::values::{DiskStatus, InstanceStatus, LockReason};
 
 fn status(s: &Scenario, id: &ecs_ledger::model::id::InstanceId) -> InstanceStatus {
-    s.state.instances[id].status
+    s.state().instances[id].status
 }
 
 // ------------------------------------------------------------ transitions
@@ -15,8 +15,8 @@ fn status(s: &Scenario, id: &ecs_ledger::model::id::InstanceId) -> InstanceStatu
 #[test]
 fn create_instance_is_pending_then_stopped_after_5_seconds_stamped_with_the_due_time() {
     let mut s = Scenario::new();
-    let created = s.given("CreateInstance", &[]);
-    let id = s.state.instances.keys().next().unwrap().clone();
+    let created = s.given_request("CreateInstance", &[]);
+    let id = s.state().instances.keys().next().unwrap().clone();
     assert_eq!(status(&s, &id), InstanceStatus::Pending);
     assert!(s.advance(4).is_empty());
     // Jump well past the due time: the event carries the due time, not now.
@@ -34,13 +34,13 @@ fn create_instance_is_pending_then_stopped_after_5_seconds_stamped_with_the_due_
 fn start_takes_3_seconds_and_stop_takes_3_seconds() {
     let mut s = Scenario::new();
     let i = s.given_stopped_instance(&[]);
-    let started = s.given("StartInstance", &[("InstanceId", i.as_str())]);
+    let started = s.given_request("StartInstance", &[("InstanceId", i.as_str())]);
     assert_eq!(started[0].to_json()["To"], "Starting");
     assert_eq!(status(&s, &i), InstanceStatus::Starting);
     assert!(s.advance(2).is_empty());
     assert_eq!(types(&s.advance(1)), ["InstanceStatusChanged"]);
     assert_eq!(status(&s, &i), InstanceStatus::Running);
-    s.given(
+    s.given_request(
         "StopInstance",
         &[("InstanceId", i.as_str()), ("ForceStop", "true")],
     );
@@ -52,12 +52,12 @@ fn start_takes_3_seconds_and_stop_takes_3_seconds() {
 #[test]
 fn transitions_are_applied_before_the_action_that_follows_them() {
     let mut s = Scenario::new();
-    let events = s.given("CreateInstance", &[]);
+    let events = s.given_request("CreateInstance", &[]);
     let id = events[0].event.tags()[0].unwrap().to_owned();
-    s.now = s.now.add_secs(5).unwrap();
+    s.set_now(s.now().add_secs(5).unwrap());
     // No advance(): the StartInstance itself must first apply Pending -> Stopped.
     let before = s.log.len();
-    s.given("StartInstance", &[("InstanceId", &id)]);
+    s.given_request("StartInstance", &[("InstanceId", &id)]);
     assert_eq!(
         types(&s.log[before..]),
         ["InstanceStatusChanged", "InstanceStatusChanged"]
@@ -71,7 +71,7 @@ fn durations_are_configurable_and_zero_is_allowed() {
     s.durations.start_secs = 60;
     let i = s.given_stopped_instance(&[]);
     assert_eq!(status(&s, &i), InstanceStatus::Stopped);
-    s.given("StartInstance", &[("InstanceId", i.as_str())]);
+    s.given_request("StartInstance", &[("InstanceId", i.as_str())]);
     s.advance(59);
     assert_eq!(status(&s, &i), InstanceStatus::Starting);
     s.advance(1);
@@ -83,12 +83,12 @@ fn durations_are_configurable_and_zero_is_allowed() {
 #[test]
 fn start_instance_requires_stopped() {
     let mut s = Scenario::new();
-    let created = s.given("CreateInstance", &[]);
+    let created = s.given_request("CreateInstance", &[]);
     let id = created[0].event.tags()[0].unwrap().to_owned();
     s.when("StartInstance", &[("InstanceId", &id)])
         .then_error(Code::InstanceInitializing);
     s.advance(5);
-    s.given("StartInstance", &[("InstanceId", &id)]);
+    s.given_request("StartInstance", &[("InstanceId", &id)]);
     s.when("StartInstance", &[("InstanceId", &id)])
         .then_error(Code::IncorrectInstanceStatus);
     s.advance(3);
@@ -100,13 +100,13 @@ fn start_instance_requires_stopped() {
 fn start_instance_is_refused_when_security_locked() {
     let mut s = Scenario::new();
     let i = s.given_stopped_instance(&[]);
-    s.given(
+    s.given_request(
         "LockInstance",
         &[("InstanceId", i.as_str()), ("LockReason", "security")],
     );
     s.when("StartInstance", &[("InstanceId", i.as_str())])
         .then_error(Code::InstanceLockedForSecurity);
-    s.given(
+    s.given_request(
         "UnlockInstance",
         &[("InstanceId", i.as_str()), ("LockReason", "security")],
     );
@@ -118,7 +118,7 @@ fn start_instance_is_refused_when_security_locked() {
 fn start_instance_is_refused_with_a_financial_lock() {
     let mut s = Scenario::new();
     let i = s.given_stopped_instance(&[]);
-    s.given(
+    s.given_request(
         "LockInstance",
         &[("InstanceId", i.as_str()), ("LockReason", "financial")],
     );
@@ -134,12 +134,12 @@ fn stop_instance_requires_running_and_is_not_blocked_by_locks() {
     let i = s.given_stopped_instance(&[]);
     s.when("StopInstance", &[("InstanceId", i.as_str())])
         .then_error(Code::IncorrectInstanceStatus);
-    s.given("StartInstance", &[("InstanceId", i.as_str())]);
+    s.given_request("StartInstance", &[("InstanceId", i.as_str())]);
     s.when("StopInstance", &[("InstanceId", i.as_str())])
         .then_error(Code::IncorrectInstanceStatus);
     s.advance(3);
     for reason in ["security", "financial", "Recycling"] {
-        s.given(
+        s.given_request(
             "LockInstance",
             &[("InstanceId", i.as_str()), ("LockReason", reason)],
         );
@@ -168,13 +168,13 @@ fn a_lock_does_not_change_the_status() {
     let mut s = Scenario::new();
     let i = s.given_running_instance(&[]);
     for reason in LockReason::ALL {
-        s.given(
+        s.given_request(
             "LockInstance",
             &[("InstanceId", i.as_str()), ("LockReason", reason.as_str())],
         );
         assert_eq!(status(&s, &i), InstanceStatus::Running);
     }
-    assert_eq!(s.state.instances[&i].locks.len(), LockReason::ALL.len());
+    assert_eq!(s.state().instances[&i].locks.len(), LockReason::ALL.len());
 }
 
 #[test]
@@ -200,10 +200,12 @@ fn security_lock_refuses_modify_attach_detach_and_snapshot() {
     let mut s = Scenario::new();
     let i = s.given_stopped_instance(&[("DataDisk.1.Size", "40")]);
     let disks = s.disks_of(&i);
-    let spare = s.given("CreateDisk", &[("Size", "20")])[0].event.tags()[0]
+    let spare = s.given_request("CreateDisk", &[("Size", "20")])[0]
+        .event
+        .tags()[0]
         .unwrap()
         .to_owned();
-    s.given(
+    s.given_request(
         "LockInstance",
         &[("InstanceId", i.as_str()), ("LockReason", "security")],
     );
@@ -243,7 +245,7 @@ fn security_lock_refuses_modify_attach_detach_and_snapshot() {
 fn expiry_stops_a_running_subscription_and_adds_a_financial_lock() {
     let mut s = Scenario::new();
     let i = s.given_running_instance(&[("InstanceChargeType", "PrePaid"), ("Period", "1")]);
-    let expires = s.state.instances[&i].expired_time.unwrap();
+    let expires = s.state().instances[&i].expired_time.unwrap();
     assert_eq!(
         expires,
         Timestamp::parse_rfc3339("2026-02-01T00:00:00Z").unwrap()
@@ -294,12 +296,12 @@ fn renew_extends_expiry_lifts_the_financial_lock_and_start_works_again() {
             &[("InstanceId", i.as_str()), ("Period", "2")],
         )
         .then_types(&["InstanceRenewed", "InstanceUnlocked"]);
-    // Expired: the renewal runs from now (created at 00:00:00, +5 s creation,
-    // +3 s start, +31 days), not from the past expiry.
-    assert_eq!(s.now.to_string(), "2026-02-01T00:00:08Z");
-    assert_eq!(renewed[0].to_json()["ExpiredTime"], "2026-04-01T00:00:08Z");
+    // Expired: the renewal runs from now (given running at 00:00:00, +31
+    // days), not from the past expiry.
+    assert_eq!(s.now().to_string(), "2026-02-01T00:00:00Z");
+    assert_eq!(renewed[0].to_json()["ExpiredTime"], "2026-04-01T00:00:00Z");
     assert!(
-        !s.state.instances[&i]
+        !s.state().instances[&i]
             .locks
             .contains_key(&LockReason::Financial)
     );
@@ -312,7 +314,7 @@ fn renew_extends_expiry_lifts_the_financial_lock_and_start_works_again() {
         .then_ok();
     // Unexpired again: ChargeTypeViolation for a release.
     s.advance(3);
-    s.given("StopInstance", &[("InstanceId", i.as_str())]);
+    s.given_request("StopInstance", &[("InstanceId", i.as_str())]);
     s.advance(3);
     s.when("DeleteInstance", &[("InstanceId", i.as_str())])
         .then_error(Code::ChargeTypeViolation);
@@ -349,10 +351,10 @@ fn renew_of_a_pay_as_you_go_instance_is_charge_type_violation() {
 #[test]
 fn calendar_months_clamp_to_the_end_of_the_month() {
     let mut s = Scenario::new();
-    s.now = Timestamp::parse_rfc3339("2026-01-31T12:00:00Z").unwrap();
+    s.set_now(Timestamp::parse_rfc3339("2026-01-31T12:00:00Z").unwrap());
     let i = s.given_stopped_instance(&[("InstanceChargeType", "PrePaid"), ("Period", "1")]);
     assert_eq!(
-        s.state.instances[&i].expired_time.unwrap().to_string(),
+        s.state().instances[&i].expired_time.unwrap().to_string(),
         "2026-02-28T12:00:00Z"
     );
 }
@@ -472,9 +474,9 @@ fn create_instance_makes_system_and_data_disks_with_their_flags() {
             "DiskCreated",
             "DiskCreated",
         ]);
-    let i = &s.state.instances.values().next().unwrap().clone();
+    let i = &s.state().instances.values().next().unwrap().clone();
     assert_eq!(i.attributes.instance_name, "web-1");
-    let disks: Vec<_> = i.disks.iter().map(|d| s.state.disks[d].clone()).collect();
+    let disks: Vec<_> = i.disks.iter().map(|d| s.state().disks[d].clone()).collect();
     assert_eq!(disks[0].size, 80);
     assert!(disks[0].delete_with_instance);
     assert_eq!(disks[1].size, 100);
@@ -495,7 +497,9 @@ fn sixteen_data_disks_are_the_limit_for_attach_too() {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let i = s.given_stopped_instance(&refs);
-    let spare = s.given("CreateDisk", &[("Size", "20")])[0].event.tags()[0]
+    let spare = s.given_request("CreateDisk", &[("Size", "20")])[0]
+        .event
+        .tags()[0]
         .unwrap()
         .to_owned();
     s.when(
@@ -510,9 +514,11 @@ fn sixteen_data_disks_are_the_limit_for_attach_too() {
 #[test]
 fn attach_disk_requires_running_or_stopped_and_an_available_disk() {
     let mut s = Scenario::new();
-    let created = s.given("CreateInstance", &[("DataDisk.1.Size", "40")]);
+    let created = s.given_request("CreateInstance", &[("DataDisk.1.Size", "40")]);
     let id = created[0].event.tags()[0].unwrap().to_owned();
-    let spare = s.given("CreateDisk", &[("Size", "20")])[0].event.tags()[0]
+    let spare = s.given_request("CreateDisk", &[("Size", "20")])[0]
+        .event
+        .tags()[0]
         .unwrap()
         .to_owned();
     s.when("AttachDisk", &[("InstanceId", &id), ("DiskId", &spare)])
@@ -552,7 +558,7 @@ fn detach_disk_rules() {
         &[("InstanceId", i.as_str()), ("DiskId", disks[1].as_str())],
     )
     .then_types(&["DiskDetached"]);
-    let disk = &s.state.disks[&disks[1]];
+    let disk = &s.state().disks[&disks[1]];
     assert_eq!(disk.status, DiskStatus::Available);
     assert!(!disk.delete_with_instance);
     s.when(
@@ -574,7 +580,7 @@ fn delete_disk_only_available_with_the_release_snapshot_rule() {
     let user = s.given_snapshot(&data, false);
     s.when("DeleteDisk", &[("DiskId", data.as_str())])
         .then_error(Code::IncorrectDiskStatus);
-    s.given(
+    s.given_request(
         "DetachDisk",
         &[("InstanceId", i.as_str()), ("DiskId", data.as_str())],
     );
@@ -583,8 +589,8 @@ fn delete_disk_only_available_with_the_release_snapshot_rule() {
         .then_types(&["DiskReleased", "SnapshotReleased", "SnapshotRetained"]);
     assert_eq!(events[0].to_json()["Reason"], "DeleteDisk");
     assert_eq!(events[0].to_json()["InstanceId"], serde_json::Value::Null);
-    assert!(!s.state.snapshots.contains_key(&auto));
-    assert!(s.state.snapshots.contains_key(&user));
+    assert!(!s.state().snapshots.contains_key(&auto));
+    assert!(s.state().snapshots.contains_key(&user));
 }
 
 #[test]
@@ -597,7 +603,7 @@ fn create_disk_is_standalone_available_and_requires_a_valid_size() {
         .then_error(Code::InvalidParameter);
     s.when("CreateDisk", &[("Size", "32768")])
         .then_types(&["DiskCreated"]);
-    let disk = s.state.disks.values().next().unwrap();
+    let disk = s.state().disks.values().next().unwrap();
     assert_eq!(disk.status, DiskStatus::Available);
     assert!(!disk.delete_with_instance);
     assert_eq!(disk.instance_id, None);
@@ -606,13 +612,13 @@ fn create_disk_is_standalone_available_and_requires_a_valid_size() {
 #[test]
 fn snapshots_require_a_running_or_stopped_instance_and_have_a_limit() {
     let mut s = Scenario::new();
-    let created = s.given("CreateInstance", &[]);
+    let created = s.given_request("CreateInstance", &[]);
     let disk = created[1].event.tags()[0].unwrap().to_owned();
     s.when("CreateSnapshot", &[("DiskId", &disk)])
         .then_error(Code::IncorrectInstanceStatus);
     s.advance(5);
     for _ in 0..256 {
-        s.given("CreateAutoSnapshot", &[("DiskId", &disk)]);
+        s.given_request("CreateAutoSnapshot", &[("DiskId", &disk)]);
     }
     s.when("CreateSnapshot", &[("DiskId", &disk)])
         .then_error(Code::SnapshotQuotaExceeded);
@@ -624,12 +630,12 @@ fn delete_snapshot_releases_retained_snapshots_of_released_disks() {
     let i = s.given_stopped_instance(&[]);
     let sys = s.disks_of(&i)[0].clone();
     let snap = s.given_snapshot(&sys, false);
-    s.given("DeleteInstance", &[("InstanceId", i.as_str())]);
+    s.given_request("DeleteInstance", &[("InstanceId", i.as_str())]);
     let events = s
         .when("DeleteSnapshot", &[("SnapshotId", snap.as_str())])
         .then_types(&["SnapshotReleased"]);
     assert_eq!(events[0].to_json()["Reason"], "DeleteSnapshot");
-    assert!(s.state.snapshots.is_empty());
+    assert!(s.state().snapshots.is_empty());
 }
 
 // ------------------------------------------------------------ routes and load balancers
@@ -741,7 +747,7 @@ fn every_action_sees_another_accounts_resources_as_missing() {
     let i = s.given_stopped_instance(&[("DataDisk.1.Size", "40")]);
     let disks = s.disks_of(&i);
     let snap = s.given_snapshot(&disks[1], false);
-    s.given(
+    s.given_request(
         "CreateRouteEntry",
         &[
             ("RouteTableId", "vtb-alice00001"),

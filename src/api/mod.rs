@@ -4,3 +4,4 @@
 pub mod encoding;
 pub mod exec;
 pub mod server;
+pub mod status;

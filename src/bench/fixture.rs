@@ -56,7 +56,6 @@ pub fn fill_config(durability: Durability) -> Config {
         clock: ClockMode::Manual,
         durations: Durations::INSTANT,
         start_clock: Timestamp::from_unix(1_767_225_600),
-        cache_records: 50_000,
         ..Config::default()
     }
 }

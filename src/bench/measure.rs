@@ -8,7 +8,6 @@ use bincode::Options;
 use serde::Serialize;
 
 use super::fixture::{Made, Scratch};
-use crate::ledger::cache::StateCache;
 use crate::ledger::{Config, Durability, Ledger, Request};
 use crate::log::{EventLog, keys, record};
 use crate::model::event::Recorded;
@@ -301,14 +300,18 @@ pub fn replay_once<S: Storage>(log: &EventLog<S>) -> Result<u64, String> {
 /// returns the records read.
 pub fn iterate_and_decode(storage: &SledStorage) -> Result<u64, String> {
     let mut n = 0u64;
-    for item in storage.db().scan_prefix([keys::EVENT]) {
+    for item in storage.db().scan_prefix([keys::LOG]) {
         let (_, v) = item.map_err(|e| e.to_string())?;
-        let payload = v.get(5..v.len().saturating_sub(36)).unwrap_or_default();
-        let r: Recorded = record::codec()
-            .deserialize(payload)
-            .map_err(|e| e.to_string())?;
-        std::hint::black_box(&r);
-        n += 1;
+        let mut rest = v.get(crate::log::chunk::HEADER..).unwrap_or_default();
+        while let Some(len) = record::stored_len(rest) {
+            let payload = &rest[5..len - 36];
+            let r: Recorded = record::codec()
+                .deserialize(payload)
+                .map_err(|e| e.to_string())?;
+            std::hint::black_box(&r);
+            n += 1;
+            rest = &rest[len..];
+        }
     }
     Ok(n)
 }
@@ -363,88 +366,102 @@ const ROUNDS: usize = 5;
 /// (sled settling pages after recovery), however many passes it is given.
 pub const LOAD_WARMUP: Duration = Duration::from_secs(3);
 
-/// Loading one instance at one log size, and the storage cost under it.
+/// Loading one instance's read set at one log size.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Loads {
-    /// One instance with its 2 disks and 3 snapshots, from the inventory's records.
+    /// One instance with its 2 disks and 3 snapshots, copied out of the live
+    /// records (what a decision reads: nothing comes from storage).
     pub snapshot: Duration,
-    /// The same, folding the tagged events.
+    /// Opening the ledger at this size (checkpoint plus tail), for reference.
     pub tag_index: Duration,
-    /// One raw sled `get` of one inventory record.
+    /// One raw sled `get` of one log chunk.
     pub raw_get: Duration,
 }
 
-/// Average times to load one instance's state (with its disks and
-/// snapshots) into an empty cache, both ways, and of one raw sled get of an
-/// inventory record; on one open handle, after `warmup` (see [`LOAD_WARMUP`]), each the
-/// best of five passes over `samples` instances.
+/// Average times to gather one instance's read set (the instance, its disks,
+/// their snapshots) from the live records, each the best of five passes over
+/// `samples` instances; and of one raw sled get of a chunk.
 pub fn loads(
     dir: &Path,
     instances: &[Made],
     samples: usize,
     warmup: Duration,
 ) -> Result<Loads, String> {
-    use crate::ledger::cache::Load;
+    let opened = Instant::now();
     let storage = SledStorage::open(dir, CACHE_BYTES).map_err(|e| e.to_string())?;
-    let log = EventLog::open(storage.clone()).map_err(|e| e.to_string())?;
+    let ledger = crate::ledger::inline::Inline::open(storage.clone(), Config::default())
+        .map_err(|e| e.to_string())?;
+    let open_time = opened.elapsed();
+    let world = ledger.world();
     let step = (instances.len() / samples.max(1)).max(1);
-    let picks: Vec<&Made> = instances.iter().step_by(step).take(samples).collect();
-    let keys: Vec<Vec<u8>> = picks
+    let picks: Vec<crate::model::id::InstanceId> = instances
         .iter()
-        .flat_map(|m| [&m.instance, &m.system, &m.data])
-        .map(|id| {
-            keys::projection(
-                crate::projection::inventory::NAME,
-                &crate::projection::inventory::record_key(id),
-            )
-        })
+        .step_by(step)
+        .take(samples)
+        .filter_map(|m| crate::model::id::InstanceId::parse(&m.instance).ok())
         .collect();
-    let load_pass = |how: Load| -> Result<Duration, String> {
+    let load_pass = || -> Result<Duration, String> {
         let started = Instant::now();
-        for m in &picks {
-            let mut cache = StateCache::with_load(1000, how);
-            cache
-                .ensure(&log, [m.instance.clone()])
-                .map_err(|e| e.to_string())?;
-            if cache.state.disks.len() != 2 {
-                return Err(format!(
-                    "{} loaded {} disks",
-                    m.instance,
-                    cache.state.disks.len()
-                ));
+        for id in &picks {
+            let loaded = read_set(world.state(), id);
+            if loaded.disks.len() != 2 {
+                return Err(format!("{id} loaded {} disks", loaded.disks.len()));
             }
+            std::hint::black_box(&loaded);
         }
         Ok(started.elapsed() / picks.len().max(1) as u32)
     };
+    let chunk_keys: Vec<Vec<u8>> = storage
+        .scan_prefix(&[keys::LOG])
+        .filter_map(Result::ok)
+        .step_by(7)
+        .take(samples)
+        .map(|(k, _)| k.as_ref().to_vec())
+        .collect();
     let get_pass = || -> Result<Duration, String> {
         let started = Instant::now();
-        for k in &keys {
+        for k in &chunk_keys {
             if storage.get(k).map_err(|e| e.to_string())?.is_none() {
-                return Err("a fixture record is missing".into());
+                return Err("a chunk is missing".into());
             }
         }
-        Ok(started.elapsed() / keys.len().max(1) as u32)
+        Ok(started.elapsed() / chunk_keys.len().max(1) as u32)
     };
     let warm = Instant::now();
-    loop {
-        load_pass(Load::Snapshot)?;
-        load_pass(Load::TagIndex)?;
+    while warm.elapsed() < warmup {
+        load_pass()?;
         get_pass()?;
-        if warm.elapsed() >= warmup {
-            break;
-        }
     }
     let mut best = Loads {
         snapshot: Duration::MAX,
-        tag_index: Duration::MAX,
+        tag_index: open_time,
         raw_get: Duration::MAX,
     };
     for _ in 0..ROUNDS {
-        best.snapshot = best.snapshot.min(load_pass(Load::Snapshot)?);
-        best.tag_index = best.tag_index.min(load_pass(Load::TagIndex)?);
+        best.snapshot = best.snapshot.min(load_pass()?);
         best.raw_get = best.raw_get.min(get_pass()?);
     }
     Ok(best)
+}
+
+/// An instance's read set copied out of `state`: the instance, its disks,
+/// their snapshots.
+fn read_set(state: &crate::model::State, id: &crate::model::id::InstanceId) -> crate::model::State {
+    let mut out = crate::model::State::new();
+    if let Some(i) = state.instances.get(id) {
+        for d in &i.disks {
+            if let Some(disk) = state.disks.get(d) {
+                for s in &disk.snapshots {
+                    if let Some(snap) = state.snapshots.get(s) {
+                        out.snapshots.insert(s.clone(), snap.clone());
+                    }
+                }
+                out.disks.insert(d.clone(), disk.clone());
+            }
+        }
+        out.instances.insert(id.clone(), i.clone());
+    }
+    out
 }
 
 /// Time to open the ledger in `dir` (sled, log head check, inventory

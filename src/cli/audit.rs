@@ -3,10 +3,11 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use ecs_ledger::ledger::checkpoint;
 use ecs_ledger::projection::history::history as history_of;
-use ecs_ledger::projection::inventory::Inventory;
 use ecs_ledger::projection::report::{self, ReleaseReport};
 use ecs_ledger::projection::runner::Runner;
+use ecs_ledger::storage::Storage;
 use serde_json::{Value, json};
 
 use super::inspect::{progress, text_line};
@@ -100,16 +101,38 @@ pub fn report(data: &Path, cache_mb: u64, json: bool) -> Result<ExitCode, String
 }
 
 pub fn rebuild(data: &Path, cache_mb: u64, name: &str) -> Result<ExitCode, String> {
-    let log = open_log(data, cache_mb)?;
-    let runner = Runner::new(log.storage().clone());
-    let bar = progress(log.head().seq, &format!("rebuilding {name}"));
-    let seq = match name {
-        "inventory" => runner.rebuild(&mut Inventory, |s| bar.set_position(s)),
-        "report" => runner.rebuild(&mut ReleaseReport, |s| bar.set_position(s)),
-        other => return Err(format!("unknown projection {other:?}: inventory or report")),
+    match name {
+        "state" | "inventory" => {
+            // Derived data only: it is rebuilt by folding the whole log (a
+            // ledger marked damaged for a bad checkpoint is repaired this way).
+            let log = open_log(data, cache_mb)?;
+            let bar = progress(log.head().seq, "rebuilding the state");
+            let point = ecs_ledger::replay::replay(&log, ecs_ledger::replay::Until::End, |s| {
+                bar.set_position(s)
+            })
+            .map_err(|e| e.to_string())?;
+            bar.finish_and_clear();
+            let world = ecs_ledger::core::world::World::from_state(point.state);
+            let previous = checkpoint::manifest(log.storage()).map_err(|e| e.to_string())?;
+            checkpoint::write(log.storage(), &world, log.head(), previous)
+                .and_then(|_| Ok(log.storage().flush()?))
+                .map_err(|e| e.to_string())?;
+            out!(
+                "rebuilt the state checkpoint from the whole log, up to seq {}",
+                log.head().seq
+            );
+        }
+        "report" => {
+            let log = open_log(data, cache_mb)?;
+            let runner = Runner::new(log.storage().clone());
+            let bar = progress(log.head().seq, "rebuilding report");
+            let seq = runner
+                .rebuild(&mut ReleaseReport, |s| bar.set_position(s))
+                .map_err(|e| e.to_string())?;
+            bar.finish_and_clear();
+            out!("rebuilt report up to seq {seq}");
+        }
+        other => return Err(format!("unknown projection {other:?}: state or report")),
     }
-    .map_err(|e| e.to_string())?;
-    bar.finish_and_clear();
-    out!("rebuilt {name} up to seq {seq}");
     Ok(ExitCode::SUCCESS)
 }

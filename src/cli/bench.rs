@@ -254,17 +254,17 @@ pub fn run(
             l.raw_get.as_secs_f64() * 1e6,
         );
         figures.push(info(
-            &format!("load one instance, log of {size} events (inventory snapshots)"),
+            &format!("load one instance's read set, log of {size} events (live records)"),
             snapshot,
             "µs",
         ));
         figures.push(info(
-            &format!("load one instance, log of {size} events (tag index fold)"),
+            &format!("  open the ledger, log of {size} events (checkpoint + tail)"),
             tags,
             "µs",
         ));
         figures.push(info(
-            &format!("  raw sled get of one record, log of {size} events"),
+            &format!("  raw sled get of one chunk, log of {size} events"),
             get,
             "µs",
         ));

@@ -1,39 +1,65 @@
-//! `exec`: read JSON lines, answer each with one flushed JSON line.
+//! `exec`: read JSON lines, answer each with one JSON line.
+//!
+//! Lines that have already arrived are read ahead and run as one group
+//! commit (one atomic write, one flush), in the caller's thread: a driver
+//! that pipelines its input gets group commit, one that sends a line and
+//! waits for its answer gets it at once (its line is alone in the buffer).
+//! Answers are written only once the group is durable. How input happened
+//! to be split into groups changes nothing in the log: each line is decided
+//! in its turn against everything before it.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 use ecs_ledger::api::exec::{parse_line_bytes, render};
-use ecs_ledger::ledger::{Config, Ledger};
+use ecs_ledger::ledger::inline::Inline;
+use ecs_ledger::ledger::{Config, Parsed};
+use ecs_ledger::storage::sled_store::SledStorage;
+
+/// Input buffer: a pipelining driver's lines arrive in up to this much at once.
+const INPUT_BUFFER: usize = 1 << 20;
 
 pub fn run(data: &Path, file: Option<&Path>, config: Config) -> Result<ExitCode, String> {
-    let ledger = Ledger::open(data, config).map_err(|e| format!("{} ({})", e, data.display()))?;
-    let mut input: Box<dyn BufRead> = match file {
-        Some(path) => Box::new(BufReader::new(
+    let opened = config
+        .validate()
+        .map_err(|e| e.to_string())
+        .and_then(|()| SledStorage::open(data, config.sled_cache_bytes).map_err(|e| e.to_string()));
+    let storage =
+        opened.map_err(|e| format!("cannot open the ledger: {e} ({})", data.display()))?;
+    let max_batch = config.max_batch;
+    let mut ledger =
+        Inline::open(storage, config).map_err(|e| format!("{} ({})", e, data.display()))?;
+    let source: Box<dyn Read> = match file {
+        Some(path) => Box::new(
             std::fs::File::open(path)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-        )),
-        None => Box::new(BufReader::new(std::io::stdin())),
+        ),
+        None => Box::new(std::io::stdin()),
     };
+    let mut input = BufReader::with_capacity(INPUT_BUFFER, source);
     let stdout = std::io::stdout();
-    let mut line = Vec::new();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     loop {
-        line.clear();
-        // Bytes, not text: a line that is not UTF-8 gets its own error answer.
-        let read = input
-            .read_until(b'\n', &mut line)
-            .map_err(|e| format!("cannot read input: {e}"))?;
-        if read == 0 {
+        let lines = read_ahead(&mut input, max_batch)?;
+        if lines.is_empty() {
             break;
         }
-        let reply = match parse_line_bytes(&line) {
-            Ok(request) => ledger.execute(request),
-            Err(error) => ledger.reject(error),
-        }
-        .map_err(|e| e.to_string())?;
-        let mut out = stdout.lock();
-        match writeln!(out, "{}", render(&reply)).and_then(|_| out.flush()) {
+        let requests: Vec<Parsed> = lines
+            .iter()
+            .map(|line| match parse_line_bytes(line) {
+                Ok(request) => request.parse(),
+                Err(error) => Parsed::rejected(error),
+            })
+            .collect();
+        let replies = ledger
+            .execute_parsed_batch(requests)
+            .map_err(|e| e.to_string())?;
+        let written = replies
+            .iter()
+            .try_for_each(|reply| writeln!(out, "{}", render(reply)))
+            .and_then(|()| out.flush());
+        match written {
             Ok(()) => {}
             // The reader went away: nobody is left to answer.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break,
@@ -42,4 +68,24 @@ pub fn run(data: &Path, file: Option<&Path>, config: Config) -> Result<ExitCode,
     }
     ledger.close().map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line (waiting for it), then every further complete line already in
+/// the buffer, up to `max`. Empty at the end of the input.
+fn read_ahead<R: Read>(input: &mut BufReader<R>, max: usize) -> Result<Vec<Vec<u8>>, String> {
+    let mut lines = Vec::new();
+    loop {
+        let mut line = Vec::new();
+        let read = input
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("cannot read input: {e}"))?;
+        if read == 0 {
+            break;
+        }
+        lines.push(line);
+        if lines.len() >= max.max(1) || !input.buffer().contains(&b'\n') {
+            break;
+        }
+    }
+    Ok(lines)
 }

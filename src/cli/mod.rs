@@ -207,9 +207,10 @@ pub enum Command {
         #[arg(long, hide = true)]
         rss_of_replay: Option<PathBuf>,
     },
-    /// Drop a projection's data and rebuild it from the whole log.
+    /// Rebuild derived data from the whole log: `state` (the live records'
+    /// checkpoint; `inventory` is a synonym) or `report`.
     Rebuild {
-        /// The projection: inventory or report.
+        /// What to rebuild: state or report.
         name: String,
     },
 }

@@ -1,11 +1,12 @@
-//! The ledger without a writer thread: the same decisions, appends and group
-//! commits, run in the caller's thread.
+//! The ledger without a writer thread: the same requests, commits and
+//! answers, run in the caller's thread.
 //!
 //! For deterministic simulation (nothing runs concurrently, so a run is a
-//! pure function of its inputs) and for tools that own the ledger outright.
-//! Several requests can be committed as one group commit with
-//! [`Inline::execute_batch`], exactly as concurrent callers of a threaded
-//! [`super::Ledger`] would be.
+//! pure function of its inputs), for `exec` (which reads ahead what has
+//! arrived and commits it as one group, with no thread hand-off per line),
+//! and for tools that own the ledger outright. Several requests can be
+//! committed as one group commit with [`Inline::execute_batch`], exactly as
+//! concurrent callers of a threaded [`super::Ledger`] would be.
 //!
 //! ```
 //! use ecs_ledger::ledger::inline::Inline;
@@ -26,7 +27,8 @@
 use std::sync::Arc;
 
 use super::writer::{Job, Writer};
-use super::{Config, LedgerError, Reply, Request, Shared, finish_answer, lock, open_writer};
+use super::{Config, LedgerError, Parsed, Reply, Request, Shared, Stats, lock};
+use crate::core::world::World;
 use crate::log::Head;
 use crate::model::error::EcsError;
 use crate::model::event::Recorded;
@@ -51,7 +53,7 @@ impl<S: Storage + Clone> std::fmt::Debug for Inline<S> {
 impl<S: Storage + Clone> Inline<S> {
     /// Opens the ledger on `storage`.
     pub fn open(storage: S, config: Config) -> Result<Self, LedgerError> {
-        let (writer, shared) = open_writer(storage.clone(), config)?;
+        let (writer, shared) = Writer::open(storage.clone(), config)?;
         Ok(Self {
             writer,
             shared,
@@ -59,41 +61,52 @@ impl<S: Storage + Clone> Inline<S> {
         })
     }
 
-    fn run(&mut self, jobs: Vec<Job>) -> Result<Vec<Reply>, LedgerError> {
-        let answers = self.writer.run_batch(jobs).map_err(LedgerError::Stopped)?;
-        Ok(answers
-            .into_iter()
-            .map(|a| finish_answer(&self.storage, a))
-            .collect())
+    fn one(&mut self, job: Job) -> Result<Reply, LedgerError> {
+        self.writer
+            .run_batch(vec![job])?
+            .pop()
+            .ok_or(LedgerError::Closed)
     }
 
     /// Executes one request (one group commit).
     pub fn execute(&mut self, request: Request) -> Result<Reply, LedgerError> {
-        self.run(vec![Job::Execute(request)])?
-            .pop()
-            .ok_or(LedgerError::Closed)
+        self.one(Job::execute(request))
+    }
+
+    /// Executes a parsed request (one group commit).
+    pub fn execute_parsed(&mut self, request: Parsed) -> Result<Reply, LedgerError> {
+        self.one(Job::parsed(request))
     }
 
     /// Executes several requests as one group commit: each decided against the
     /// state including the ones before it, all written in one atomic batch.
     pub fn execute_batch(&mut self, requests: Vec<Request>) -> Result<Vec<Reply>, LedgerError> {
-        self.run(requests.into_iter().map(Job::Execute).collect())
+        self.writer
+            .run_batch(requests.into_iter().map(Job::execute).collect())
+    }
+
+    /// Executes several parsed requests as one group commit.
+    pub fn execute_parsed_batch(
+        &mut self,
+        requests: Vec<Parsed>,
+    ) -> Result<Vec<Reply>, LedgerError> {
+        self.writer
+            .run_batch(requests.into_iter().map(Job::parsed).collect())
     }
 
     /// Answers a request refused before it reached the ledger.
     pub fn reject(&mut self, error: EcsError) -> Result<Reply, LedgerError> {
-        self.run(vec![Job::Reject(error)])?
-            .pop()
-            .ok_or(LedgerError::Closed)
+        self.one(Job::parsed(Parsed::rejected(error)))
     }
 
     /// Applies the transitions due by now; returns their events.
     pub fn tick(&mut self) -> Result<Vec<Recorded>, LedgerError> {
-        let reply = self
-            .run(vec![Job::Tick])?
-            .pop()
-            .ok_or(LedgerError::Closed)?;
-        Ok(reply.events().to_vec())
+        Ok(self.one(Job::parsed(Parsed::tick()))?.events().to_vec())
+    }
+
+    /// The live records (what the log folds to, as of the last request).
+    pub fn world(&self) -> &World {
+        self.writer.world()
     }
 
     /// The head of the log.
@@ -102,7 +115,7 @@ impl<S: Storage + Clone> Inline<S> {
     }
 
     /// What has been written since the ledger was opened.
-    pub fn stats(&self) -> super::Stats {
+    pub fn stats(&self) -> Stats {
         *lock(&self.shared.stats)
     }
 
@@ -116,11 +129,11 @@ impl<S: Storage + Clone> Inline<S> {
         &self.storage
     }
 
-    /// Flushes.
+    /// Writes a state checkpoint, flushes.
     pub fn close(mut self) -> Result<(), LedgerError> {
         self.writer.finish();
-        match lock(&self.shared.failed).clone() {
-            Some(why) => Err(LedgerError::Stopped(why)),
+        match self.shared.failure() {
+            Some(failure) => Err(failure),
             None => Ok(()),
         }
     }

@@ -1,21 +1,31 @@
 //! The keyspace: every kind of record under its own one-byte prefix in one
-//! sled tree, so that one command's records are one atomic batch.
+//! sled tree, so that one group commit is one atomic batch.
+//!
+//! Format 2:
 //!
 //! | prefix | key | value |
 //! |---|---|---|
-//! | `e` | seq (u64 BE) | an event record ([`crate::log::record`]) |
-//! | `t` | tag, `0x00`, seq (u64 BE) | empty: the tag index |
-//! | `m` | name | log metadata: `format`, `head`, `clock`, `witnessed` |
+//! | `l` | seq of its first record (u64 BE) | a chunk: one commit's records ([`crate::log::chunk`]) |
+//! | `m` | name | metadata: `format`, `clock`, `witnessed`, `state` (the state checkpoint's manifest) |
+//! | `s` | generation (u64 BE), part (u32 BE) | a part of a state checkpoint |
 //! | `k` | account, `0x00`, ClientToken | an idempotency record |
-//! | `w` | due time (u64 BE), instance id | empty: the timer index |
 //! | `n` | expiry (u64 BE), nonce digest (16 bytes) | empty: a signature nonce seen |
 //! | `c` | projection name | the projection's checkpoint (u64 BE) |
 //! | `p` | projection name, `0x00`, key | a projection's own data |
 //!
+//! Format 1 (read, and upgraded when opened to write) kept one record per key
+//! under `e` (seq), the head under `m head`, and derived data written with
+//! every commit: the tag index `t` (tag, `0x00`, seq), the inventory under
+//! `p inventory`, the timer index `w`.
+//!
 //! Tags and accounts never contain `0x00` (their syntax forbids it), so a
 //! prefix ending in `0x00` never matches a longer name.
 
-/// Event records.
+/// Chunks of records (format 2).
+pub const LOG: u8 = b'l';
+/// State checkpoint parts (format 2).
+pub const STATE: u8 = b's';
+/// Event records (format 1).
 pub const EVENT: u8 = b'e';
 /// Tag index entries.
 pub const TAG: u8 = b't';
@@ -40,8 +50,35 @@ pub const META_HEAD: &[u8] = b"mhead";
 pub const META_CLOCK: &[u8] = b"mclock";
 /// `m witnessed`: the store keeps a head witness (so its absence is damage).
 pub const META_WITNESSED: &[u8] = b"mwitnessed";
+/// `m state`: the manifest of the state checkpoint.
+pub const META_STATE: &[u8] = b"mstate";
 
-/// The key of event `seq`.
+/// The key of the chunk whose first record is `first`.
+pub fn chunk(first: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = LOG;
+    k[1..].copy_from_slice(&first.to_be_bytes());
+    k
+}
+
+/// The first seq of a chunk key.
+pub fn chunk_seq(key: &[u8]) -> Option<u64> {
+    match key {
+        [LOG, rest @ ..] if rest.len() == 8 => Some(u64::from_be_bytes(rest.try_into().ok()?)),
+        _ => None,
+    }
+}
+
+/// The key of part `part` of state checkpoint `generation`.
+pub fn state_part(generation: u64, part: u32) -> [u8; 13] {
+    let mut k = [0u8; 13];
+    k[0] = STATE;
+    k[1..9].copy_from_slice(&generation.to_be_bytes());
+    k[9..].copy_from_slice(&part.to_be_bytes());
+    k
+}
+
+/// The key of event `seq` (format 1).
 pub fn event(seq: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
     k[0] = EVENT;
@@ -167,6 +204,8 @@ mod tests {
     #[test]
     fn keys_round_trip() {
         assert_eq!(event_seq(&event(42)), Some(42));
+        assert_eq!(chunk_seq(&chunk(42)), Some(42));
+        assert!(chunk(255) < chunk(256));
         assert_eq!(tag_entry(&tag("i-12345678", 7)), Some(("i-12345678", 7)));
         assert_eq!(
             timer_entry(&timer(99, "i-12345678")),

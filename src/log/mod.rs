@@ -1,9 +1,11 @@
 //! The append-only event log: gapless `Seq` from 1, one record per event with
-//! a checksum and a hash chain, a tag index, conditional appends.
+//! a checksum and a hash chain, each group commit's records in one chunk.
 //!
-//! An [`Append`] stages one or more commands' events (plus any other keys the
-//! ledger writes with them) and [`EventLog::commit`] writes it as one atomic
-//! storage batch together with the new head.
+//! An [`Append`] stages one commit's records (plus the few other keys the
+//! ledger writes with them: idempotency records, nonces, the clock) and
+//! [`EventLog::commit`] writes it as one atomic storage batch. Everything
+//! else the ledger knows (the live records, the timers, the projections) is
+//! derived from the log and kept elsewhere.
 //!
 //! ```
 //! use ecs_ledger::log::EventLog;
@@ -12,21 +14,27 @@
 //! assert_eq!(log.head().seq, 0);
 //! ```
 
+pub mod append;
+pub mod chunk;
 pub mod condition;
 pub mod keys;
+pub mod migrate;
 pub mod record;
 pub mod verify;
 pub mod witness;
 
-use std::collections::{BTreeSet, HashMap};
-
-use crate::model::event::{Event, Recorded};
-use crate::model::id::{Account, EventId, RequestId};
+use crate::model::event::Recorded;
 use crate::model::time::Timestamp;
 use crate::storage::{Batch, Storage, StorageError};
 
+pub use append::Append;
+use chunk::ChunkError;
 pub use condition::{Condition, Conflict};
 use record::RecordError;
+
+/// The format this build writes: 2 (chunks). It reads 1 and 2, and upgrades
+/// a format-1 log when it opens one to write ([`migrate`]).
+pub const FORMAT: u8 = 2;
 
 /// The position and hash of the last record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +46,13 @@ pub struct Head {
 }
 
 impl Head {
-    /// 40 bytes: seq (u64 BE), then the hash (the `m head` value).
+    /// The head of an empty log.
+    pub const EMPTY: Head = Head {
+        seq: 0,
+        hash: record::GENESIS,
+    };
+
+    /// 40 bytes: seq (u64 BE), then the hash (format 1's `m head` value).
     pub fn encode(&self) -> Vec<u8> {
         let mut v = self.seq.to_be_bytes().to_vec();
         v.extend_from_slice(&self.hash);
@@ -75,6 +89,14 @@ pub enum LogError {
         /// What is wrong.
         source: RecordError,
     },
+    /// A stored chunk is invalid.
+    #[error("the chunk at seq {seq}: {source}")]
+    Chunk {
+        /// The seq its key names.
+        seq: u64,
+        /// What is wrong.
+        source: ChunkError,
+    },
     /// The log was written by a newer format than this build reads.
     #[error("the log has format version {found}; this build reads up to {supported}")]
     Format {
@@ -86,6 +108,14 @@ pub enum LogError {
     /// The metadata and the records disagree.
     #[error("the log is inconsistent: {0} (run `ecs-ledger verify`)")]
     Inconsistent(String),
+    /// A record handed to an append is not the next one.
+    #[error("record {got} staged after seq {head}: the log only takes the next seq")]
+    OutOfOrder {
+        /// The head at the time.
+        head: u64,
+        /// The seq handed in.
+        got: u64,
+    },
     /// A conditional append was refused.
     #[error(transparent)]
     Conflict(#[from] Conflict),
@@ -120,6 +150,18 @@ pub enum LogError {
     MarkedDamaged(String),
 }
 
+impl LogError {
+    /// The seq of the record at fault, when one is.
+    pub fn seq(&self) -> Option<u64> {
+        match self {
+            LogError::Record { seq, .. } | LogError::Rewritten { seq } => Some(*seq),
+            LogError::Chunk { seq, source } => Some(source.seq(*seq)),
+            LogError::Missing { stored, .. } => Some(stored + 1),
+            _ => None,
+        }
+    }
+}
+
 /// Records checked when a log is opened: the tail must verify (checksums,
 /// payloads, the hash chain up to the head) before anything is appended.
 pub const TAIL_CHECKED: u64 = 64;
@@ -129,24 +171,37 @@ pub const TAIL_CHECKED: u64 = 64;
 pub struct EventLog<S: Storage> {
     storage: S,
     head: Head,
+    format: u8,
     last_commit: (usize, usize),
     /// The witness as last read or written.
     witness: Option<witness::Mark>,
 }
 
 impl<S: Storage> EventLog<S> {
-    /// Opens the log to append to it. Refuses a log that is not fit to
-    /// extend: an unknown format, a head that is not the last record, a tail
+    /// Opens the log to append to it (upgrading a format-1 log first).
+    /// Refuses a log that is not fit to extend: an unknown format, a tail
     /// (the last [`TAIL_CHECKED`] records) that does not verify, a store
     /// shorter than its witness or rewritten under it, or a ledger `verify`
     /// has marked damaged. Never panics on bad bytes.
     pub fn open(storage: S) -> Result<Self, LogError> {
         let mut log = Self::load(storage, true)?;
-        check_tail(&log.storage, log.head, TAIL_CHECKED)?;
         let witness_bytes = log.storage.witness_read()?;
-        log.witness = check_witness(&log.storage, log.head, &witness_bytes)?;
+        log.witness = check_witness(&log, &witness_bytes)?;
         if let Some(reason) = witness::damage(&witness_bytes) {
             return Err(LogError::MarkedDamaged(reason));
+        }
+        log.check_tail(TAIL_CHECKED)?;
+        if log.format == 1 {
+            migrate::to_format_2(&log.storage, log.head)?;
+            log.format = FORMAT;
+        } else if log
+            .storage
+            .range(&[keys::EVENT], Some(&[keys::EVENT + 1]))
+            .next()
+            .is_some()
+        {
+            // An upgrade was interrupted after the switch: finish it.
+            migrate::remove_format_1_keys(&log.storage)?;
         }
         Ok(log)
     }
@@ -157,7 +212,7 @@ impl<S: Storage> EventLog<S> {
     pub fn inspect(storage: S) -> Result<Inspected<S>, LogError> {
         let mut log = Self::load(storage, false)?;
         let witness_bytes = log.storage.witness_read()?;
-        let witness = match check_witness(&log.storage, log.head, &witness_bytes) {
+        let witness = match check_witness(&log, &witness_bytes) {
             Ok(mark) => {
                 log.witness = mark;
                 Ok(())
@@ -172,65 +227,43 @@ impl<S: Storage> EventLog<S> {
         })
     }
 
-    /// Checks the format version (writing it into a fresh store when
-    /// `create`), and that the head metadata names the last record.
+    /// Reads the format (writing it into a fresh store when `create`) and the head.
     fn load(storage: S, create: bool) -> Result<Self, LogError> {
-        match storage.get(keys::META_FORMAT)? {
+        let format = match storage.get(keys::META_FORMAT)? {
             Some(v) => {
                 let found = v.as_ref().first().copied().unwrap_or(0);
-                if found > record::FORMAT_VERSION || found == 0 {
+                if found > FORMAT || found == 0 {
                     return Err(LogError::Format {
                         found,
-                        supported: record::FORMAT_VERSION,
+                        supported: FORMAT,
                     });
                 }
+                found
             }
             None if create => {
                 let mut b = Batch::new();
-                b.put(keys::META_FORMAT.to_vec(), vec![record::FORMAT_VERSION]);
+                b.put(keys::META_FORMAT.to_vec(), vec![FORMAT]);
                 storage.apply(&b)?;
+                FORMAT
             }
-            None => {}
-        }
-        let head = match storage.get(keys::META_HEAD)? {
-            Some(v) => Head::decode(v.as_ref())
-                .ok_or_else(|| LogError::Inconsistent("head metadata is malformed".into()))?,
-            None => Head {
-                seq: 0,
-                hash: record::GENESIS,
-            },
+            None => FORMAT,
         };
-        // The last record must be the head, with the head's hash; nothing after it.
-        if head.seq > 0 {
-            let bytes = storage.get(&keys::event(head.seq))?.ok_or_else(|| {
-                LogError::Inconsistent(format!("head record {} is missing", head.seq))
-            })?;
-            let parts = record::split(bytes.as_ref()).map_err(|source| LogError::Record {
-                seq: head.seq,
-                source,
-            })?;
-            if parts.hash != head.hash {
-                return Err(LogError::Inconsistent(format!(
-                    "head record {} does not carry the head hash",
-                    head.seq
-                )));
-            }
-        }
-        let after = keys::event(head.seq.saturating_add(1));
-        let end = [keys::EVENT + 1];
-        if let Some((k, _)) = storage.last_in(&after, &end)? {
-            return Err(LogError::Inconsistent(format!(
-                "records after the head {}: {:?}",
-                head.seq,
-                keys::event_seq(k.as_ref())
-            )));
-        }
+        let head = match format {
+            1 => migrate::v1_head(&storage)?,
+            _ => last_chunk_head(&storage)?,
+        };
         Ok(Self {
             storage,
             head,
+            format,
             last_commit: (0, 0),
             witness: None,
         })
+    }
+
+    /// The format of the stored log (1 only while inspecting an old log).
+    pub fn format(&self) -> u8 {
+        self.format
     }
 
     /// Marks the ledger damaged (in its witness): it will not open for
@@ -254,17 +287,16 @@ impl<S: Storage> EventLog<S> {
     /// Accepts the log as it is: records its present head as the durable
     /// one, whatever the witness said (after a loss an operator accepts).
     pub fn reanchor_witness(&mut self) -> Result<(), LogError> {
-        let previous = witness::read(&self.storage.witness_read()?);
-        let previous = match previous {
+        let previous = match witness::read(&self.storage.witness_read()?) {
             witness::Reading::Valid(m) => Some(m),
             _ => None,
         };
         let (offset, bytes) = witness::next(previous, self.head);
         self.storage.witness_write(offset, &bytes, true)?;
         // The other slot may hold a later head than the one accepted.
-        let (other, bytes_again) = witness::next(witness::Mark::decode(&bytes), self.head);
-        self.storage.witness_write(other, &bytes_again, true)?;
-        self.witness = witness::Mark::decode(&bytes_again);
+        let (other, again) = witness::next(witness::Mark::decode(&bytes), self.head);
+        self.storage.witness_write(other, &again, true)?;
+        self.witness = witness::Mark::decode(&again);
         Ok(())
     }
 
@@ -297,87 +329,122 @@ impl<S: Storage> EventLog<S> {
         &self.storage
     }
 
-    /// The event at `seq`.
-    pub fn read(&self, seq: u64) -> Result<Option<Recorded>, LogError> {
-        match self.storage.get(&keys::event(seq))? {
-            None => Ok(None),
-            Some(bytes) => record::decode(seq, bytes.as_ref())
-                .map(|(r, _)| Some(r))
-                .map_err(|source| LogError::Record { seq, source }),
-        }
-    }
-
-    /// Events from `from` (inclusive) to the end, in order.
-    pub fn iter_from(&self, from: u64) -> impl Iterator<Item = Result<Recorded, LogError>> + '_ {
-        let start = keys::event(from.max(1));
-        self.storage
-            .range(&start, Some(&[keys::EVENT + 1]))
-            .map(|item| {
-                let (k, v) = item?;
-                let seq = keys::event_seq(k.as_ref()).ok_or_else(|| {
-                    LogError::Inconsistent("an event key of the wrong length".into())
-                })?;
-                record::decode(seq, v.as_ref())
-                    .map(|(r, _)| r)
-                    .map_err(|source| LogError::Record { seq, source })
-            })
-    }
-
-    /// The seqs of the events carrying `tag`, in order.
-    pub fn tag_seqs(&self, tag: &str) -> Result<Vec<u64>, LogError> {
-        let prefix = keys::tag_prefix(tag);
-        let mut seqs = Vec::new();
-        for item in self.storage.scan_prefix(&prefix) {
-            let (k, _) = item?;
-            let k = k.as_ref();
-            if k.len() == prefix.len() + 8 {
-                let mut s = [0u8; 8];
-                s.copy_from_slice(&k[prefix.len()..]);
-                seqs.push(u64::from_be_bytes(s));
-            }
-        }
-        Ok(seqs)
-    }
-
-    /// The latest seq carrying `tag`, if any.
-    pub fn latest_for_tag(&self, tag: &str) -> Result<Option<u64>, LogError> {
-        let prefix = keys::tag_prefix(tag);
-        let end = crate::storage::prefix_end(&prefix).unwrap_or_else(|| vec![u8::MAX; 9]);
-        Ok(self
-            .storage
-            .last_in(&prefix, &end)?
-            .and_then(|(k, _)| keys::tag_entry(k.as_ref()).map(|(_, s)| s)))
-    }
-
-    /// Every event carrying any of `tags`, each once, in seq order.
-    pub fn read_tags<'t>(
+    /// Calls `f` with every record from `from` (inclusive) on, as stored
+    /// (split and checksum-checked, not decoded), in order; stops at the
+    /// first error, `f`'s included.
+    pub fn for_each_raw<E: From<LogError>>(
         &self,
-        tags: impl IntoIterator<Item = &'t str>,
-    ) -> Result<Vec<Recorded>, LogError> {
-        let mut seqs = BTreeSet::new();
-        for tag in tags {
-            seqs.extend(self.tag_seqs(tag)?);
+        from: u64,
+        mut f: impl FnMut(u64, &[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if self.format == 1 {
+            return migrate::v1_for_each_raw(&self.storage, from, f);
         }
-        let mut out = Vec::with_capacity(seqs.len());
-        for seq in seqs {
-            match self.read(seq)? {
-                Some(r) => out.push(r),
-                None => {
-                    return Err(LogError::Inconsistent(format!(
-                        "the tag index names seq {seq}, which is missing"
-                    )));
+        let from = from.max(1);
+        let start = chunk_start(&self.storage, from)?;
+        for item in self
+            .storage
+            .range(&keys::chunk(start), Some(&[keys::LOG + 1]))
+        {
+            let (k, v) = item.map_err(LogError::from)?;
+            let key_seq = keys::chunk_seq(k.as_ref())
+                .ok_or_else(|| LogError::Inconsistent("a chunk key of the wrong length".into()))?;
+            let chunk_error = |source| LogError::Chunk {
+                seq: key_seq,
+                source,
+            };
+            let header = chunk::header(v.as_ref(), key_seq).map_err(chunk_error)?;
+            for record in chunk::records(v.as_ref(), header) {
+                let (seq, bytes) = record.map_err(chunk_error)?;
+                if seq >= from {
+                    f(seq, bytes)?;
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
-    /// The ledger clock stored with the last commit.
+    /// Calls `f` with every record from `from` on, decoded, in order.
+    pub fn for_each<E: From<LogError>>(
+        &self,
+        from: u64,
+        mut f: impl FnMut(Recorded) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.for_each_raw(from, |seq, bytes| {
+            let (recorded, _) =
+                record::decode(seq, bytes).map_err(|source| LogError::Record { seq, source })?;
+            f(recorded)
+        })
+    }
+
+    /// The event at `seq`.
+    pub fn read(&self, seq: u64) -> Result<Option<Recorded>, LogError> {
+        if seq == 0 || seq > self.head.seq {
+            return Ok(None);
+        }
+        let mut found = None;
+        let result = self.for_each_raw(seq, |s, bytes| {
+            let (recorded, _) =
+                record::decode(s, bytes).map_err(|source| LogError::Record { seq: s, source })?;
+            found = Some(recorded);
+            Err(Stop::Found)
+        });
+        match result {
+            Ok(()) | Err(Stop::Found) => Ok(found),
+            Err(Stop::Log(e)) => Err(e),
+        }
+    }
+
+    /// Events from `from` (inclusive) to the end, in order, read a chunk at a
+    /// time (memory is bounded by one chunk, not the log).
+    pub fn iter_from(&self, from: u64) -> Iter<'_, S> {
+        Iter {
+            log: self,
+            next: from.max(1),
+            buffered: std::collections::VecDeque::new(),
+            pending: None,
+            done: false,
+        }
+    }
+
+    /// The ledger clock as of the last commit: the later of the last chunk's
+    /// and the stored clock (kept when a commit moved time but wrote no record).
     pub fn stored_clock(&self) -> Result<Option<Timestamp>, LogError> {
-        Ok(self.storage.get(keys::META_CLOCK)?.and_then(|v| {
+        let stored = self.storage.get(keys::META_CLOCK)?.and_then(|v| {
             let b: [u8; 8] = v.as_ref().try_into().ok()?;
             Timestamp::from_unix(i64::from_be_bytes(b))
-        }))
+        });
+        let last = match self.format {
+            1 => None,
+            _ => last_chunk_header(&self.storage)?.and_then(|h| Timestamp::from_unix(h.clock)),
+        };
+        Ok(stored.max(last))
+    }
+
+    /// Checks a conditional append's condition against the stored log: no
+    /// record after `condition.after` carries one of its tags (the Dynamic
+    /// Consistency Boundary check). A single writer never needs it (nothing
+    /// it did not decide is appended); writers sharing a log do.
+    pub fn check(&self, condition: &Condition) -> Result<(), LogError> {
+        if condition.after >= self.head.seq {
+            return Ok(());
+        }
+        self.for_each(condition.after + 1, |recorded| -> Result<(), LogError> {
+            let tags = recorded.event.tags();
+            match condition
+                .tags
+                .iter()
+                .find(|t| tags.contains(&Some(t.as_str())))
+            {
+                Some(tag) => Err(Conflict {
+                    tag: tag.clone(),
+                    expected: condition.after,
+                    actual: recorded.seq,
+                }
+                .into()),
+                None => Ok(()),
+            }
+        })
     }
 
     /// Keys and bytes of the last commit's batch.
@@ -387,103 +454,140 @@ impl<S: Storage> EventLog<S> {
 
     /// Starts staging an append at the current head.
     pub fn begin(&self) -> Append {
-        Append {
-            head: self.head,
-            batch: Batch::new(),
-            latest: HashMap::new(),
-            records: 0,
-            clock: None,
-        }
-    }
-
-    /// Checks `condition` against the stored log and what `append` has staged.
-    pub fn check(&self, append: &Append, condition: &Condition) -> Result<(), Conflict> {
-        for tag in &condition.tags {
-            if let Some(&seq) = append.latest.get(tag.as_str())
-                && seq > condition.after
-            {
-                return Err(Conflict {
-                    tag: tag.clone(),
-                    expected: condition.after,
-                    actual: seq,
-                });
-            }
-            // Nothing stored can be newer than a position at or past the head.
-            if condition.after >= self.head.seq {
-                continue;
-            }
-            if let Ok(Some(seq)) = self.latest_for_tag(tag)
-                && seq > condition.after
-            {
-                return Err(Conflict {
-                    tag: tag.clone(),
-                    expected: condition.after,
-                    actual: seq,
-                });
-            }
-        }
-        Ok(())
+        Append::new(self.head)
     }
 
     /// Writes everything staged in `append`, atomically, and moves the head.
     /// Nothing is written when the append is empty.
-    pub fn commit(&mut self, mut append: Append) -> Result<Head, LogError> {
-        if append.records > 0 {
-            append
-                .batch
-                .put(keys::META_HEAD.to_vec(), append.head.encode());
-        }
-        if let Some(clock) = append.clock {
-            append.batch.put(
-                keys::META_CLOCK.to_vec(),
-                clock.unix().to_be_bytes().to_vec(),
-            );
-        }
-        if append.batch.is_empty() {
+    pub fn commit(&mut self, append: Append) -> Result<Head, LogError> {
+        assert!(
+            self.format == FORMAT,
+            "a log is upgraded before it is written"
+        );
+        let (batch, head) = append.into_batch();
+        if batch.is_empty() {
             self.last_commit = (0, 0);
             return Ok(self.head);
         }
-        self.last_commit = (append.batch.len(), append.batch.byte_size());
-        self.storage.apply(&append.batch)?;
-        self.head = append.head;
+        assert!(head.seq >= self.head.seq, "the head never moves backwards");
+        self.last_commit = (batch.len(), batch.byte_size());
+        self.storage.apply(&batch)?;
+        self.head = head;
         Ok(self.head)
+    }
+
+    /// Checks the last `n` records: each well formed with its checksum,
+    /// gapless, and chained up to the head's hash.
+    fn check_tail(&self, n: u64) -> Result<(), LogError> {
+        if self.head.seq == 0 {
+            return Ok(());
+        }
+        let first = self.head.seq.saturating_sub(n).max(1);
+        let mut prev: Option<[u8; 32]> = (first == 1).then_some(record::GENESIS);
+        let mut expected = first.saturating_sub(1).max(1);
+        self.for_each_raw(expected, |seq, bytes| {
+            if seq != expected {
+                return Err(LogError::Inconsistent(format!(
+                    "record {expected} is missing"
+                )));
+            }
+            expected += 1;
+            match prev {
+                // The record before the checked ones: only its hash is needed.
+                None => {
+                    let parts =
+                        record::split(bytes).map_err(|source| LogError::Record { seq, source })?;
+                    prev = Some(parts.hash);
+                }
+                Some(p) => {
+                    record::decode(seq, bytes)
+                        .map_err(|source| LogError::Record { seq, source })?;
+                    prev = Some(
+                        record::check_chain(&p, bytes)
+                            .map_err(|source| LogError::Record { seq, source })?,
+                    );
+                }
+            }
+            Ok(())
+        })?;
+        if prev != Some(self.head.hash) || expected != self.head.seq + 1 {
+            return Err(LogError::Inconsistent(format!(
+                "the chain does not end at the head hash of seq {}",
+                self.head.seq
+            )));
+        }
+        Ok(())
     }
 }
 
-/// Checks the last `n` records: each well formed with its checksum, gapless,
-/// and chained up to the head's hash.
-fn check_tail<S: Storage>(storage: &S, head: Head, n: u64) -> Result<(), LogError> {
-    if head.seq == 0 {
-        return Ok(());
+/// Ends a scan early.
+enum Stop {
+    Found,
+    Log(LogError),
+}
+
+impl From<LogError> for Stop {
+    fn from(e: LogError) -> Self {
+        Stop::Log(e)
     }
-    let first = head.seq.saturating_sub(n).max(1);
-    let mut prev = if first == 1 {
-        record::GENESIS
-    } else {
-        let seq = first - 1;
-        let bytes = storage
-            .get(&keys::event(seq))?
-            .ok_or_else(|| LogError::Inconsistent(format!("record {seq} is missing")))?;
-        record::split(bytes.as_ref())
-            .map_err(|source| LogError::Record { seq, source })?
-            .hash
-    };
-    for seq in first..=head.seq {
-        let bytes = storage
-            .get(&keys::event(seq))?
-            .ok_or_else(|| LogError::Inconsistent(format!("record {seq} is missing")))?;
-        let bytes = bytes.as_ref();
-        record::decode(seq, bytes).map_err(|source| LogError::Record { seq, source })?;
-        prev =
-            record::check_chain(&prev, bytes).map_err(|source| LogError::Record { seq, source })?;
+}
+
+/// The events of a log from some seq on, read [`ITER_BATCH`] at a time.
+#[derive(Debug)]
+pub struct Iter<'a, S: Storage> {
+    log: &'a EventLog<S>,
+    next: u64,
+    buffered: std::collections::VecDeque<Recorded>,
+    pending: Option<LogError>,
+    done: bool,
+}
+
+/// Records decoded per step of an [`Iter`].
+pub const ITER_BATCH: usize = 1024;
+
+impl<S: Storage> Iter<'_, S> {
+    /// Decodes the next records into the buffer; an error is handed out
+    /// after the records that decoded before it.
+    fn fill(&mut self) {
+        let mut batch = std::collections::VecDeque::with_capacity(ITER_BATCH);
+        let result = self.log.for_each_raw(self.next, |seq, bytes| {
+            let (recorded, _) =
+                record::decode(seq, bytes).map_err(|source| LogError::Record { seq, source })?;
+            batch.push_back(recorded);
+            if batch.len() >= ITER_BATCH {
+                return Err(Stop::Found);
+            }
+            Ok(())
+        });
+        if let Err(Stop::Log(e)) = result {
+            self.pending = Some(e);
+        }
+        match batch.back() {
+            Some(last) => self.next = last.seq + 1,
+            None => self.done = true,
+        }
+        self.buffered = batch;
     }
-    if prev != head.hash {
-        return Err(LogError::Inconsistent(format!(
-            "the chain does not end at the head hash of seq {}",
-            head.seq
-        )));
+}
+
+impl<S: Storage> Iterator for Iter<'_, S> {
+    type Item = Result<Recorded, LogError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(r) = self.buffered.pop_front() {
+                return Some(Ok(r));
+            }
+            if let Some(e) = self.pending.take() {
+                self.done = true;
+                return Some(Err(e));
+            }
+            if self.done || self.next > self.log.head.seq {
+                return None;
+            }
+            self.fill();
+        }
     }
-    Ok(())
 }
 
 /// A log opened to be looked at, with what its witness says.
@@ -497,16 +601,60 @@ pub struct Inspected<S: Storage> {
     pub damage_mark: Option<String>,
 }
 
+/// The first seq of the chunk holding `seq` (or of the first chunk after it).
+fn chunk_start<S: Storage>(storage: &S, seq: u64) -> Result<u64, LogError> {
+    let end = keys::chunk(seq.saturating_add(1));
+    Ok(storage
+        .last_in(&keys::chunk(0), &end)?
+        .and_then(|(k, _)| keys::chunk_seq(k.as_ref()))
+        .unwrap_or(seq))
+}
+
+/// The header of the last chunk, if any.
+fn last_chunk_header<S: Storage>(storage: &S) -> Result<Option<chunk::Header>, LogError> {
+    let Some((k, v)) = storage.last_in(&keys::chunk(0), &[keys::LOG + 1])? else {
+        return Ok(None);
+    };
+    let seq = keys::chunk_seq(k.as_ref())
+        .ok_or_else(|| LogError::Inconsistent("a chunk key of the wrong length".into()))?;
+    chunk::header(v.as_ref(), seq)
+        .map(Some)
+        .map_err(|source| LogError::Chunk { seq, source })
+}
+
+/// The head of a format-2 log: the last record of its last chunk.
+fn last_chunk_head<S: Storage>(storage: &S) -> Result<Head, LogError> {
+    let Some((k, v)) = storage.last_in(&keys::chunk(0), &[keys::LOG + 1])? else {
+        return Ok(Head::EMPTY);
+    };
+    let key_seq = keys::chunk_seq(k.as_ref())
+        .ok_or_else(|| LogError::Inconsistent("a chunk key of the wrong length".into()))?;
+    let chunk_error = |source| LogError::Chunk {
+        seq: key_seq,
+        source,
+    };
+    let header = chunk::header(v.as_ref(), key_seq).map_err(chunk_error)?;
+    let mut head = None;
+    for record in chunk::records(v.as_ref(), header) {
+        let (seq, bytes) = record.map_err(chunk_error)?;
+        let parts = record::split(bytes).map_err(|source| LogError::Record { seq, source })?;
+        head = Some(Head {
+            seq,
+            hash: parts.hash,
+        });
+    }
+    head.ok_or_else(|| LogError::Inconsistent("the last chunk holds no record".into()))
+}
+
 /// Compares the store's head with its witness: the store may be ahead by the
 /// commit a crash interrupted, never behind, and the record the witness
 /// names must carry the hash it recorded.
 fn check_witness<S: Storage>(
-    storage: &S,
-    head: Head,
+    log: &EventLog<S>,
     bytes: &[u8],
 ) -> Result<Option<witness::Mark>, LogError> {
-    let reading = witness::read(bytes);
-    let mark = match reading {
+    let storage = &log.storage;
+    let mark = match witness::read(bytes) {
         witness::Reading::Absent => {
             if storage.get(keys::META_WITNESSED)?.is_some() {
                 return Err(LogError::Witness(WITNESS_NAME, "missing"));
@@ -516,20 +664,30 @@ fn check_witness<S: Storage>(
         witness::Reading::Unreadable => return Err(LogError::Witness(WITNESS_NAME, "unreadable")),
         witness::Reading::Valid(mark) => mark,
     };
-    if mark.head.seq > head.seq {
+    if mark.head.seq > log.head.seq {
         return Err(LogError::Missing {
-            stored: head.seq,
+            stored: log.head.seq,
             witnessed: mark.head.seq,
         });
     }
     if mark.head.seq > 0 {
         let seq = mark.head.seq;
-        let bytes = storage
-            .get(&keys::event(seq))?
-            .ok_or(LogError::Rewritten { seq })?;
-        let parts =
-            record::split(bytes.as_ref()).map_err(|source| LogError::Record { seq, source })?;
-        if parts.hash != mark.head.hash {
+        let mut hash = None;
+        log.for_each_raw(seq, |s, bytes| {
+            if s == seq {
+                hash = Some(
+                    record::split(bytes)
+                        .map_err(|source| LogError::Record { seq, source })?
+                        .hash,
+                );
+            }
+            Err(Stop::Found)
+        })
+        .or_else(|e| match e {
+            Stop::Found => Ok(()),
+            Stop::Log(e) => Err(e),
+        })?;
+        if hash != Some(mark.head.hash) {
             return Err(LogError::Rewritten { seq });
         }
     }
@@ -538,91 +696,3 @@ fn check_witness<S: Storage>(
 
 /// How errors name the witness.
 const WITNESS_NAME: &str = "head.witness";
-
-/// Records staged for one atomic commit.
-#[derive(Debug)]
-pub struct Append {
-    head: Head,
-    batch: Batch,
-    latest: HashMap<String, u64>,
-    records: usize,
-    clock: Option<Timestamp>,
-}
-
-impl Append {
-    /// The head as it will be after the staged records.
-    pub fn head(&self) -> Head {
-        self.head
-    }
-
-    /// The seq the next staged event will get.
-    pub fn next_seq(&self) -> u64 {
-        self.head.seq + 1
-    }
-
-    /// Number of staged event records.
-    pub fn records(&self) -> usize {
-        self.records
-    }
-
-    /// True when nothing is staged.
-    pub fn is_empty(&self) -> bool {
-        self.batch.is_empty() && self.clock.is_none()
-    }
-
-    /// Keys staged so far (events, index entries and everything else).
-    pub fn keys(&self) -> usize {
-        self.batch.len()
-    }
-
-    /// Bytes of keys and values staged so far.
-    pub fn bytes(&self) -> usize {
-        self.batch.byte_size()
-    }
-
-    /// Stages one event: assigns the next seq, encodes, chains, indexes its tags.
-    pub fn event(
-        &mut self,
-        time: Timestamp,
-        request_id: RequestId,
-        event_id: EventId,
-        account: Account,
-        event: Event,
-    ) -> Result<Recorded, LogError> {
-        let seq = self.next_seq();
-        let recorded = Recorded {
-            seq,
-            time,
-            request_id,
-            event_id,
-            account,
-            event,
-        };
-        let (bytes, hash) = record::encode(&recorded, &self.head.hash)
-            .map_err(|source| LogError::Record { seq, source })?;
-        self.batch.put(keys::event(seq).to_vec(), bytes);
-        for tag in recorded.event.tags().into_iter().flatten() {
-            self.batch.put(keys::tag(tag, seq), Vec::new());
-            self.latest.insert(tag.to_owned(), seq);
-        }
-        self.head = Head { seq, hash };
-        self.records += 1;
-        Ok(recorded)
-    }
-
-    /// Stages any other key written with the events (idempotency records,
-    /// timers, projections and their checkpoints).
-    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.batch.put(key, value);
-    }
-
-    /// Stages the removal of a key.
-    pub fn remove(&mut self, key: Vec<u8>) {
-        self.batch.remove(key);
-    }
-
-    /// Stages the ledger clock.
-    pub fn set_clock(&mut self, clock: Timestamp) {
-        self.clock = Some(clock);
-    }
-}

@@ -112,6 +112,19 @@ pub struct Parts<'a> {
     pub hash: [u8; 32],
 }
 
+/// The length of the record at the start of `bytes`, from its header, if
+/// `bytes` holds that much (records stored back to back in a chunk).
+pub fn stored_len(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() < HEADER {
+        return None;
+    }
+    let mut len = [0u8; 4];
+    len.copy_from_slice(&bytes[1..HEADER]);
+    let n = u32::from_le_bytes(len) as usize;
+    let total = HEADER + n + TRAILER;
+    (n <= MAX_PAYLOAD && total <= bytes.len()).then_some(total)
+}
+
 /// Checks the structure and checksum of a record.
 pub fn split(bytes: &[u8]) -> Result<Parts<'_>, RecordError> {
     if bytes.len() < HEADER + TRAILER {

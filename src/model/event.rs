@@ -451,7 +451,7 @@ mod tests {
     /// An event's own fields must not hide the envelope's keys in its JSON.
     #[test]
     fn no_event_field_collides_with_an_envelope_key() {
-        let all = crate::model::testing::sample_events();
+        let all = crate::core::testing::sample_events();
         let names: std::collections::BTreeSet<&str> = all.iter().map(|e| e.type_name()).collect();
         assert_eq!(
             names.len(),

@@ -46,7 +46,6 @@ pub mod params;
 pub mod release;
 pub mod scheduler;
 pub mod state;
-pub mod testing;
 pub mod time;
 pub mod values;
 

@@ -262,6 +262,30 @@ impl State {
         self.load_balancers.retain(|k, _| tags.contains(k.as_str()));
     }
 
+    /// A state holding copies of just the records named by `tags` (ids of
+    /// any kind), for comparing parts of two states.
+    pub fn clone_records<'a>(&self, tags: impl IntoIterator<Item = &'a str>) -> State {
+        let mut out = State::new();
+        for tag in tags {
+            if let Some((k, v)) = self.instances.get_key_value(tag) {
+                out.instances.insert(k.clone(), v.clone());
+            }
+            if let Some((k, v)) = self.disks.get_key_value(tag) {
+                out.disks.insert(k.clone(), v.clone());
+            }
+            if let Some((k, v)) = self.snapshots.get_key_value(tag) {
+                out.snapshots.insert(k.clone(), v.clone());
+            }
+            if let Some((k, v)) = self.route_tables.get_key_value(tag) {
+                out.route_tables.insert(k.clone(), v.clone());
+            }
+            if let Some((k, v)) = self.load_balancers.get_key_value(tag) {
+                out.load_balancers.insert(k.clone(), v.clone());
+            }
+        }
+        out
+    }
+
     /// Total number of records.
     pub fn len(&self) -> usize {
         self.instances.len()

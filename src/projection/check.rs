@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use super::runner::Runner;
 use super::{Projection, ProjectionError, Store};
+use crate::ledger::checkpoint::{self, ReadError};
 use crate::log::{EventLog, keys};
+use crate::replay::{Until, replay};
 use crate::storage::{Storage, StorageError};
 
 /// How a stored projection differs from the fold of the log.
@@ -38,6 +40,59 @@ pub enum Mismatch {
         /// Stored and folded values.
         what: &'static str,
     },
+}
+
+/// Compares the state checkpoint (the live records as of some seq) with a
+/// fold of the log up to that seq. Returns that seq and the number of
+/// records compared (`(0, 0)` when there is no checkpoint).
+pub fn check_state<S: Storage>(log: &EventLog<S>) -> Result<(u64, usize), Mismatch> {
+    let unreadable = |why: String| Mismatch::Unreadable {
+        name: "state checkpoint".into(),
+        why,
+    };
+    let (manifest, stored) = match checkpoint::read(log) {
+        Ok(Some(found)) => found,
+        Ok(None) => return Ok((0, 0)),
+        Err(ReadError::Unusable(checkpoint::Unusable::Version(_))) => return Ok((0, 0)),
+        Err(e) => return Err(unreadable(e.to_string())),
+    };
+    let folded = replay(log, Until::Seq(manifest.head.seq), |_| {})
+        .map_err(|e| unreadable(e.to_string()))?
+        .state;
+    if folded != stored {
+        let what = first_difference(&folded, &stored);
+        return Err(Mismatch::Differs {
+            name: "state checkpoint".into(),
+            key: what,
+            seq: manifest.head.seq,
+            what: "not the fold of the log",
+        });
+    }
+    Ok((manifest.head.seq, stored.len()))
+}
+
+/// The id of the first record that differs between two states.
+fn first_difference(a: &crate::model::State, b: &crate::model::State) -> String {
+    fn diff<
+        K: Ord + std::fmt::Display + Eq + std::hash::Hash,
+        V: PartialEq,
+        H: std::hash::BuildHasher,
+    >(
+        a: &std::collections::HashMap<K, V, H>,
+        b: &std::collections::HashMap<K, V, H>,
+    ) -> Option<String> {
+        let mut keys: Vec<&K> = a.keys().chain(b.keys()).collect();
+        keys.sort();
+        keys.into_iter()
+            .find(|k| a.get(*k) != b.get(*k))
+            .map(|k| k.to_string())
+    }
+    diff(&a.instances, &b.instances)
+        .or_else(|| diff(&a.disks, &b.disks))
+        .or_else(|| diff(&a.snapshots, &b.snapshots))
+        .or_else(|| diff(&a.route_tables, &b.route_tables))
+        .or_else(|| diff(&a.load_balancers, &b.load_balancers))
+        .unwrap_or_default()
 }
 
 /// Folds `projection` over the log up to its stored checkpoint and compares

@@ -12,15 +12,15 @@
 //!   the two hands the event over again: delivery is **at least once**, and
 //!   every event carries its `Seq`, so the subscriber drops what it has seen.
 //!
-//! Built in: [`inventory`] (Describe*; written by the ledger's writer in the
-//! same batch as the events, so a query always sees the writes before it),
-//! [`history`] (one resource's events, served by the log's tag index, itself
-//! written with the events) and [`report`] (the release report, a
-//! [`Projection`] caught up on demand).
+//! Built in: [`history`] (one resource's events, read from the log) and
+//! [`report`] (the release report, a [`Projection`] caught up on demand).
+//! The live records Describe* reads are not a projection but the request
+//! core's own state, kept in memory and checkpointed
+//! ([`crate::ledger::checkpoint`]); [`check`] compares both kinds of derived
+//! data with a fold of the log.
 
 pub mod check;
 pub mod history;
-pub mod inventory;
 pub mod report;
 pub mod runner;
 

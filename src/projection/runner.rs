@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use super::{Checkpoint, Projection, ProjectionError, Store, Subscriber};
 use crate::ledger::Ledger;
-use crate::log::{keys, record};
-use crate::model::event::Recorded;
+use crate::log::{EventLog, keys};
 use crate::storage::{Batch, Storage, StorageError};
 
 /// Events applied per atomic commit of a projection.
@@ -19,7 +18,7 @@ pub struct Runner<S: Storage> {
     storage: S,
 }
 
-impl<S: Storage> Runner<S> {
+impl<S: Storage + Clone> Runner<S> {
     /// A runner over the ledger's storage.
     pub fn new(storage: S) -> Self {
         Self { storage }
@@ -38,30 +37,11 @@ impl<S: Storage> Runner<S> {
 
     /// The last seq in the log.
     pub fn head(&self) -> Result<u64, ProjectionError> {
-        let end = [keys::EVENT + 1];
-        Ok(self
-            .storage
-            .last_in(&keys::event(0), &end)?
-            .and_then(|(k, _)| keys::event_seq(k.as_ref()))
-            .unwrap_or(0))
+        Ok(self.log()?.head().seq)
     }
 
-    fn events_after(
-        &self,
-        seq: u64,
-    ) -> impl Iterator<Item = Result<Recorded, ProjectionError>> + '_ {
-        let end = [keys::EVENT + 1];
-        self.storage
-            .range(&keys::event(seq + 1), Some(&end))
-            .map(|item| {
-                let (k, v) = item?;
-                let seq = keys::event_seq(k.as_ref()).unwrap_or(0);
-                record::decode(seq, v.as_ref())
-                    .map(|(r, _)| r)
-                    .map_err(|source| {
-                        ProjectionError::Log(crate::log::LogError::Record { seq, source })
-                    })
-            })
+    fn log(&self) -> Result<EventLog<S>, ProjectionError> {
+        Ok(EventLog::inspect(self.storage.clone())?.log)
     }
 
     /// Applies every event after the projection's checkpoint, committing each
@@ -83,7 +63,8 @@ impl<S: Storage> Runner<S> {
         let mut last = cp.seq;
         let mut store = Store::new(&name, &read);
         let mut in_chunk = 0;
-        for event in self.events_after(cp.seq) {
+        let log = self.log()?;
+        for event in log.iter_from(cp.seq + 1) {
             let event = event?;
             projection.apply(&event, &mut store)?;
             last = event.seq;
@@ -172,7 +153,8 @@ impl<S: Storage> Runner<S> {
             self.storage.apply(&batch)?;
             Ok(())
         };
-        for event in self.events_after(start) {
+        let log = self.log()?;
+        for event in log.iter_from(start + 1) {
             let event = event?;
             if let Err(why) = subscriber.handle(&event) {
                 if last > start {

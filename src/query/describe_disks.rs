@@ -4,14 +4,12 @@
 use serde_json::{Map, Value, json};
 
 use super::paging::Paging;
+use crate::core::world::World;
 use crate::model::error::EcsError;
 use crate::model::id::{Account, DiskId, InstanceId};
 use crate::model::params::{Params, json_id_list};
 use crate::model::state::Disk;
 use crate::model::values::{DiskStatus, DiskType};
-use crate::projection::ProjectionError;
-use crate::projection::inventory::{Kind, Reader, Record};
-use crate::storage::Storage;
 
 /// The query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,13 +48,9 @@ impl DescribeDisks {
         })
     }
 
-    /// Runs it over the inventory.
-    pub fn run<S: Storage>(
-        &self,
-        inv: &Reader<'_, S>,
-        account: &Account,
-    ) -> Result<Map<String, Value>, ProjectionError> {
-        let keep = |d: &Disk| {
+    /// Runs it over the live records.
+    pub fn run(&self, world: &World, account: &Account) -> Map<String, Value> {
+        let keep = |d: &&Disk| {
             &d.account == account
                 && self.status.is_none_or(|s| s == d.status)
                 && self.disk_type.is_none_or(|t| t == d.disk_type)
@@ -66,27 +60,26 @@ impl DescribeDisks {
                     .is_none_or(|i| d.instance_id.as_ref() == Some(i))
                 && self.disk_ids.as_ref().is_none_or(|ids| ids.contains(&d.id))
         };
+        let state = world.state();
         // Narrow the candidates by the most selective filter given.
-        let candidates: Vec<String> = if let Some(ids) = &self.disk_ids {
-            ids.iter().map(|d| d.to_string()).collect()
+        let mut found: Vec<&Disk> = if let Some(ids) = &self.disk_ids {
+            ids.iter()
+                .filter_map(|d| state.disks.get(d))
+                .filter(keep)
+                .collect()
         } else if let Some(instance) = &self.instance_id {
-            match inv.get(instance.as_str())? {
-                Some(Record::Instance(i)) if &i.account == account => {
-                    i.disks.iter().map(|d| d.to_string()).collect()
-                }
-                _ => Vec::new(),
+            match state.instance(account, instance) {
+                Some(i) => i
+                    .disks
+                    .iter()
+                    .filter_map(|d| state.disks.get(d))
+                    .filter(keep)
+                    .collect(),
+                None => Vec::new(),
             }
         } else {
-            inv.list(account, Kind::Disk)?
+            world.disks_of(account).filter(keep).collect()
         };
-        let mut found = Vec::new();
-        for id in candidates {
-            if let Some(Record::Disk(d)) = inv.get(&id)?
-                && keep(&d)
-            {
-                found.push(d);
-            }
-        }
         // An instance's disks keep its order (system disk first, then data
         // disks in attach order); anything else is listed oldest first.
         if self.disk_ids.is_some() || self.instance_id.is_none() {
@@ -94,8 +87,11 @@ impl DescribeDisks {
             found.dedup_by(|a, b| a.id == b.id);
         }
         let total = found.len();
-        let items = found[self.paging.range(total)].iter().map(render).collect();
-        Ok(self.paging.body(total, "Disks", "Disk", items))
+        let items = found[self.paging.range(total)]
+            .iter()
+            .map(|d| render(d))
+            .collect();
+        self.paging.body(total, "Disks", "Disk", items)
     }
 }
 

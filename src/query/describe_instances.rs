@@ -4,14 +4,12 @@ use serde_json::{Map, Value, json};
 
 use super::NO_EXPIRY;
 use super::paging::Paging;
+use crate::core::world::World;
 use crate::model::error::EcsError;
 use crate::model::id::{Account, InstanceId};
 use crate::model::params::{Params, json_id_list};
 use crate::model::state::Instance;
 use crate::model::values::{ChargeType, InstanceStatus};
-use crate::projection::ProjectionError;
-use crate::projection::inventory::{Kind, Reader, Record};
-use crate::storage::Storage;
 
 /// The query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,63 +41,41 @@ impl DescribeInstances {
         })
     }
 
-    /// Runs it over the inventory.
-    pub fn run<S: Storage>(
-        &self,
-        inv: &Reader<'_, S>,
-        account: &Account,
-    ) -> Result<Map<String, Value>, ProjectionError> {
+    /// Runs it over the live records.
+    pub fn run(&self, world: &World, account: &Account) -> Map<String, Value> {
         let keep =
-            |i: &Instance| &i.account == account && self.status.is_none_or(|s| s == i.status);
-        let fetch = |id: &str| -> Result<Option<Instance>, ProjectionError> {
-            Ok(match inv.get(id)? {
-                Some(Record::Instance(i)) if keep(&i) => Some(i),
-                _ => None,
-            })
-        };
-        let (total, page) = match (&self.instance_ids, self.status) {
+            |i: &&Instance| &i.account == account && self.status.is_none_or(|s| s == i.status);
+        let (total, page): (usize, Vec<&Instance>) = match (&self.instance_ids, self.status) {
             (Some(ids), _) => {
-                let mut found = Vec::new();
-                for id in ids {
-                    if let Some(i) = fetch(id.as_str())? {
-                        found.push(i);
-                    }
-                }
+                let mut found: Vec<&Instance> = ids
+                    .iter()
+                    .filter_map(|id| world.state().instances.get(id))
+                    .filter(keep)
+                    .collect();
                 found.sort_by_key(|r| r.created_seq);
                 found.dedup_by(|a, b| a.id == b.id);
                 let total = found.len();
-                (
-                    total,
-                    found.drain(self.paging.range(total)).collect::<Vec<_>>(),
-                )
+                (total, found.drain(self.paging.range(total)).collect())
             }
             (None, None) => {
-                // No filter on the record: page over the listing, fetch one page.
-                let ids = inv.list(account, Kind::Instance)?;
-                let mut page = Vec::new();
-                for id in &ids[self.paging.range(ids.len())] {
-                    if let Some(i) = fetch(id)? {
-                        page.push(i);
-                    }
-                }
-                (ids.len(), page)
+                // No filter on the record: page over the listing.
+                let total = world.counts_of(account).0;
+                let range = self.paging.range(total);
+                let page = world
+                    .instances_of(account)
+                    .skip(range.start)
+                    .take(range.len())
+                    .collect();
+                (total, page)
             }
             (None, Some(_)) => {
-                let mut found = Vec::new();
-                for id in inv.list(account, Kind::Instance)? {
-                    if let Some(i) = fetch(&id)? {
-                        found.push(i);
-                    }
-                }
+                let mut found: Vec<&Instance> = world.instances_of(account).filter(keep).collect();
                 let total = found.len();
-                (
-                    total,
-                    found.drain(self.paging.range(total)).collect::<Vec<_>>(),
-                )
+                (total, found.drain(self.paging.range(total)).collect())
             }
         };
-        let items = page.iter().map(render).collect();
-        Ok(self.paging.body(total, "Instances", "Instance", items))
+        let items = page.into_iter().map(render).collect();
+        self.paging.body(total, "Instances", "Instance", items)
     }
 }
 

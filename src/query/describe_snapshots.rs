@@ -5,14 +5,12 @@
 use serde_json::{Map, Value, json};
 
 use super::paging::Paging;
+use crate::core::world::World;
 use crate::model::error::EcsError;
 use crate::model::id::{Account, DiskId, InstanceId, SnapshotId};
 use crate::model::params::{Params, json_id_list};
 use crate::model::state::Snapshot;
 use crate::model::values::SnapshotType;
-use crate::projection::ProjectionError;
-use crate::projection::inventory::{Kind, Reader, Record};
-use crate::storage::Storage;
 
 /// The query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,20 +44,16 @@ impl DescribeSnapshots {
         })
     }
 
-    /// Runs it over the inventory.
-    pub fn run<S: Storage>(
-        &self,
-        inv: &Reader<'_, S>,
-        account: &Account,
-    ) -> Result<Map<String, Value>, ProjectionError> {
-        let instance_disks: Option<Vec<DiskId>> = match &self.instance_id {
-            None => None,
-            Some(i) => Some(match inv.get(i.as_str())? {
-                Some(Record::Instance(i)) if &i.account == account => i.disks,
-                _ => Vec::new(),
-            }),
-        };
-        let keep = |s: &Snapshot| {
+    /// Runs it over the live records.
+    pub fn run(&self, world: &World, account: &Account) -> Map<String, Value> {
+        let state = world.state();
+        let instance_disks: Option<&[DiskId]> = self.instance_id.as_ref().map(|i| {
+            state
+                .instance(account, i)
+                .map(|i| i.disks.as_slice())
+                .unwrap_or(&[])
+        });
+        let keep = |s: &&Snapshot| {
             &s.account == account
                 && self.snapshot_type.is_none_or(|t| t == s.snapshot_type)
                 && self.disk_id.as_ref().is_none_or(|d| d == &s.source_disk_id)
@@ -67,34 +61,34 @@ impl DescribeSnapshots {
                     .snapshot_ids
                     .as_ref()
                     .is_none_or(|ids| ids.contains(&s.id))
-                && instance_disks
-                    .as_ref()
-                    .is_none_or(|ds| ds.contains(&s.source_disk_id))
+                && instance_disks.is_none_or(|ds| ds.contains(&s.source_disk_id))
         };
-        let candidates: Vec<String> = match (&self.snapshot_ids, &self.disk_id) {
-            (Some(ids), _) => ids.iter().map(|s| s.to_string()).collect(),
-            (None, Some(disk)) => match inv.get(disk.as_str())? {
+        let mut found: Vec<&Snapshot> = match (&self.snapshot_ids, &self.disk_id) {
+            (Some(ids), _) => ids
+                .iter()
+                .filter_map(|s| state.snapshots.get(s))
+                .filter(keep)
+                .collect(),
+            (None, Some(disk)) => match state.disk(account, disk) {
                 // A live disk lists its snapshots; a released one's are found by scanning.
-                Some(Record::Disk(d)) if &d.account == account => {
-                    d.snapshots.iter().map(|s| s.to_string()).collect()
-                }
-                _ => inv.list(account, Kind::Snapshot)?,
+                Some(d) => d
+                    .snapshots
+                    .iter()
+                    .filter_map(|s| state.snapshots.get(s))
+                    .filter(keep)
+                    .collect(),
+                None => world.snapshots_of(account).filter(keep).collect(),
             },
-            (None, None) => inv.list(account, Kind::Snapshot)?,
+            (None, None) => world.snapshots_of(account).filter(keep).collect(),
         };
-        let mut found = Vec::new();
-        for id in candidates {
-            if let Some(Record::Snapshot(s)) = inv.get(&id)?
-                && keep(&s)
-            {
-                found.push(s);
-            }
-        }
         found.sort_by_key(|r| r.created_seq);
         found.dedup_by(|a, b| a.id == b.id);
         let total = found.len();
-        let items = found[self.paging.range(total)].iter().map(render).collect();
-        Ok(self.paging.body(total, "Snapshots", "Snapshot", items))
+        let items = found[self.paging.range(total)]
+            .iter()
+            .map(|s| render(s))
+            .collect();
+        self.paging.body(total, "Snapshots", "Snapshot", items)
     }
 }
 

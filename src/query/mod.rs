@@ -1,9 +1,9 @@
 //! The queries: DescribeInstances, DescribeDisks, DescribeSnapshots, answered
-//! from the inventory with ECS's filters, paging and response shapes.
+//! from the live records with ECS's filters, paging and response shapes.
 //!
 //! A query runs through the ledger like a command (the clock moves and due
-//! transitions are applied first, SPEC section 2), then reads the committed
-//! inventory: it sees every write acknowledged before it.
+//! transitions are applied first), in its turn: it sees every request before
+//! it and none after, and is answered once they are durable.
 
 pub mod describe_disks;
 pub mod describe_instances;
@@ -12,12 +12,10 @@ pub mod paging;
 
 use serde_json::{Map, Value};
 
+use crate::core::world::World;
 use crate::model::error::EcsError;
 use crate::model::id::Account;
 use crate::model::params::Params;
-use crate::projection::ProjectionError;
-use crate::projection::inventory::Reader;
-use crate::storage::Storage;
 
 pub use describe_disks::DescribeDisks;
 pub use describe_instances::DescribeInstances;
@@ -58,18 +56,13 @@ impl Query {
         }
     }
 
-    /// Runs the query for `account` over the committed inventory: the response
+    /// Runs the query for `account` over the live records: the response
     /// body fields besides RequestId.
-    pub fn run<S: Storage>(
-        &self,
-        storage: &S,
-        account: &Account,
-    ) -> Result<Map<String, Value>, ProjectionError> {
-        let reader = Reader::new(storage);
+    pub fn run(&self, world: &World, account: &Account) -> Map<String, Value> {
         match self {
-            Query::DescribeInstances(q) => q.run(&reader, account),
-            Query::DescribeDisks(q) => q.run(&reader, account),
-            Query::DescribeSnapshots(q) => q.run(&reader, account),
+            Query::DescribeInstances(q) => q.run(world, account),
+            Query::DescribeDisks(q) => q.run(world, account),
+            Query::DescribeSnapshots(q) => q.run(world, account),
         }
     }
 }

@@ -171,6 +171,46 @@ fn apply_to(map: &mut BTreeMap<Vec<u8>, MemBytes>, batch: &Batch) {
 
 type Item = Result<(MemBytes, MemBytes), StorageError>;
 
+/// Entries read a page at a time (the lock is held per page, never across
+/// the caller's work, and a scan that stops early costs what it read).
+struct Paged<'a> {
+    store: &'a MemoryStorage,
+    /// The first key not yet read, or `None` when the range is exhausted.
+    next: Option<Vec<u8>>,
+    end: Option<Vec<u8>>,
+    buffered: std::collections::VecDeque<(MemBytes, MemBytes)>,
+}
+
+/// Entries per page of a [`Paged`] scan.
+const PAGE: usize = 256;
+
+impl Iterator for Paged<'_> {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        if self.buffered.is_empty() {
+            let start = self.next.take()?;
+            if self.end.as_ref().is_some_and(|end| *end <= start) {
+                return None;
+            }
+            let inner = self.store.lock();
+            let range = match &self.end {
+                Some(end) => inner.live.range(start..end.clone()),
+                None => inner.live.range(start..),
+            };
+            for (k, v) in range.take(PAGE + 1) {
+                if self.buffered.len() == PAGE {
+                    self.next = Some(k.clone());
+                    break;
+                }
+                self.buffered
+                    .push_back((Arc::from(k.as_slice()), v.clone()));
+            }
+        }
+        self.buffered.pop_front().map(Ok)
+    }
+}
+
 impl Storage for MemoryStorage {
     type Bytes = MemBytes;
 
@@ -183,21 +223,12 @@ impl Storage for MemoryStorage {
         start: &[u8],
         end: Option<&[u8]>,
     ) -> Box<dyn Iterator<Item = Item> + Send + 'a> {
-        let inner = self.lock();
-        let items: Vec<Item> = match end {
-            Some(end) if end <= start => Vec::new(),
-            Some(end) => inner
-                .live
-                .range(start.to_vec()..end.to_vec())
-                .map(|(k, v)| Ok((Arc::from(k.as_slice()), v.clone())))
-                .collect(),
-            None => inner
-                .live
-                .range(start.to_vec()..)
-                .map(|(k, v)| Ok((Arc::from(k.as_slice()), v.clone())))
-                .collect(),
-        };
-        Box::new(items.into_iter())
+        Box::new(Paged {
+            store: self,
+            next: Some(start.to_vec()),
+            end: end.map(<[u8]>::to_vec),
+            buffered: std::collections::VecDeque::new(),
+        })
     }
 
     fn last_in(

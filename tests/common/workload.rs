@@ -6,9 +6,9 @@
 
 use std::collections::BTreeSet;
 
+use ecs_ledger::core::testing::Scenario;
 use ecs_ledger::model::Code;
 use ecs_ledger::model::event::{Event, Recorded};
-use ecs_ledger::model::testing::Scenario;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
