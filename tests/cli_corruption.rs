@@ -39,7 +39,8 @@ fn chunk_of(db: &sled::Db, seq: u64) -> (Vec<u8>, Vec<(u64, Vec<u8>)>) {
         .unwrap();
     let first = keys::chunk_seq(&key).unwrap();
     let header = chunk::header(&value, first).unwrap();
-    let records = chunk::records(&value, header)
+    let body = chunk::body(&value, header).unwrap();
+    let records = chunk::records(&body, header)
         .map(|r| {
             let (s, b) = r.unwrap();
             (s, b.to_vec())
@@ -52,7 +53,7 @@ fn chunk_of(db: &sled::Db, seq: u64) -> (Vec<u8>, Vec<(u64, Vec<u8>)>) {
 fn rewrite_record(db: &sled::Db, seq: u64, f: impl FnOnce(Vec<u8>) -> Vec<u8>) {
     let (key, records) = chunk_of(db, seq);
     let first = records[0].0;
-    let mut value = chunk::begin(first);
+    let mut body = Vec::new();
     let mut f = Some(f);
     for (s, bytes) in &records {
         let bytes = if *s == seq {
@@ -60,9 +61,9 @@ fn rewrite_record(db: &sled::Db, seq: u64, f: impl FnOnce(Vec<u8>) -> Vec<u8>) {
         } else {
             bytes.clone()
         };
-        value.extend_from_slice(&bytes);
+        body.extend_from_slice(&bytes);
     }
-    chunk::seal(&mut value, records.len() as u32, 1_767_225_600);
+    let value = chunk::seal(first, records.len() as u32, 1_767_225_600, &body);
     db.insert(key, value).unwrap();
 }
 

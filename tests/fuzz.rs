@@ -496,8 +496,11 @@ proptest! {
         let _ = witness::Mark::decode(&bytes);
         let _ = keys::event_seq(&bytes);
         let _ = keys::chunk_seq(&bytes);
-        let _ = ecs_ledger::log::chunk::header(&bytes, seq)
-            .map(|h| ecs_ledger::log::chunk::records(&bytes, h).count());
+        if let Ok(h) = ecs_ledger::log::chunk::header(&bytes, seq)
+            && let Ok(body) = ecs_ledger::log::chunk::body(&bytes, h)
+        {
+            let _ = ecs_ledger::log::chunk::records(&body, h).count();
+        }
         let _ = keys::tag_entry(&bytes);
         let _ = keys::timer_entry(&bytes);
         let _ = keys::nonce_entry(&bytes);
@@ -527,7 +530,8 @@ proptest! {
         let storage = ledger.storage().clone();
         let chunk = storage.get(&keys::chunk(1)).unwrap().unwrap().to_vec();
         let header = ecs_ledger::log::chunk::header(&chunk, 1).unwrap();
-        let original = ecs_ledger::log::chunk::records(&chunk, header)
+        let body = ecs_ledger::log::chunk::body(&chunk, header).unwrap();
+        let original = ecs_ledger::log::chunk::records(&body, header)
             .next()
             .unwrap()
             .unwrap()

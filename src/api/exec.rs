@@ -103,12 +103,18 @@ pub fn from_map(map: Map<String, Value>) -> Result<Request, EcsError> {
 
 /// The output line for a reply: `{"Status":..,"Body":..,"Events":[..]}`.
 pub fn render(reply: &Reply) -> String {
-    let mut out = Map::new();
-    out.insert("Status".into(), Value::from(reply.status()));
-    out.insert("Body".into(), reply.body());
-    out.insert(
-        "Events".into(),
-        Value::Array(reply.events().iter().map(|e| e.to_json()).collect()),
-    );
-    Value::Object(out).to_string()
+    let mut out = String::with_capacity(256 + 400 * reply.events().len());
+    out.push_str("{\"Status\":");
+    out.push_str(&reply.status().to_string());
+    out.push_str(",\"Body\":");
+    out.push_str(&reply.body().to_string());
+    out.push_str(",\"Events\":[");
+    for (n, event) in reply.events().iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        event.write_json(&mut out);
+    }
+    out.push_str("]}");
+    out
 }

@@ -10,7 +10,6 @@ use serde::Serialize;
 use super::fixture::{Made, Scratch};
 use crate::ledger::{Config, Durability, Ledger, Request};
 use crate::log::{EventLog, keys, record};
-use crate::model::event::Recorded;
 use crate::replay::{Until, replay as replay_log};
 use crate::storage::Storage;
 use crate::storage::sled_store::SledStorage;
@@ -295,17 +294,22 @@ pub fn replay_once<S: Storage>(log: &EventLog<S>) -> Result<u64, String> {
     Ok(point.seq)
 }
 
-/// The raw baseline of a replay: sled iteration over every event record
-/// plus bincode decode of its payload (no checksum, no chain, no fold);
-/// returns the records read.
+/// The raw baseline of a replay: sled iteration over every chunk, its
+/// decompression, and the bincode decode of each record's payload into its
+/// stored form (no checksum, no chain, no conversion, no fold); returns the
+/// records read.
 pub fn iterate_and_decode(storage: &SledStorage) -> Result<u64, String> {
+    use crate::log::chunk;
     let mut n = 0u64;
     for item in storage.db().scan_prefix([keys::LOG]) {
-        let (_, v) = item.map_err(|e| e.to_string())?;
-        let mut rest = v.get(crate::log::chunk::HEADER..).unwrap_or_default();
+        let (k, v) = item.map_err(|e| e.to_string())?;
+        let first = keys::chunk_seq(&k).unwrap_or(0);
+        let header = chunk::header(&v, first).map_err(|e| e.to_string())?;
+        let body = chunk::body(&v, header).map_err(|e| e.to_string())?;
+        let mut rest = body.as_slice();
         while let Some(len) = record::stored_len(rest) {
             let payload = &rest[5..len - 36];
-            let r: Recorded = record::codec()
+            let r: crate::log::schema::RecordV2 = record::codec_v2()
                 .deserialize(payload)
                 .map_err(|e| e.to_string())?;
             std::hint::black_box(&r);

@@ -14,6 +14,9 @@ use crate::model::ctx::IdSource;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ids {
     seed: Option<u64>,
+    /// Without a seed: a random key drawn once, standing in for it (fresh
+    /// randomness per decision would cost a system call each).
+    key: [u8; 32],
     position: u64,
     attempt: u64,
 }
@@ -21,8 +24,14 @@ pub struct Ids {
 impl Ids {
     /// A counter for a log whose head is at `position`.
     pub fn new(seed: Option<u64>, position: u64) -> Self {
+        let mut key = [0u8; 32];
+        if seed.is_none() {
+            key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+            key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        }
         Self {
             seed,
+            key,
             position,
             attempt: 0,
         }
@@ -47,12 +56,7 @@ impl Ids {
         self.attempt += 1;
         match self.seed {
             Some(seed) => IdSource::seeded(seed, position, attempt),
-            None => {
-                let mut material = [0u8; 32];
-                material[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-                material[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-                IdSource::from_material(material)
-            }
+            None => IdSource::keyed(&self.key, position, attempt),
         }
     }
 }

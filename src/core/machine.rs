@@ -19,7 +19,7 @@ use crate::model::Command;
 use crate::model::ctx::{Ctx, Durations, IdSource};
 use crate::model::error::{Code, EcsError};
 use crate::model::event::{Event, Recorded};
-use crate::model::id::{Account, InstanceId, RequestId};
+use crate::model::id::{Account, EventId, InstanceId, RequestId};
 use crate::model::limits;
 use crate::model::scheduler::{self, Due};
 use crate::model::time::Timestamp;
@@ -233,15 +233,15 @@ impl Machine {
         request_id: RequestId,
         account: &Account,
         events: Vec<Event>,
-        ids: &IdSource,
     ) -> Vec<Recorded> {
         let mut out = Vec::with_capacity(events.len());
         for event in events {
+            let seq = self.position + 1;
             let recorded = Recorded {
-                seq: self.position + 1,
+                seq,
                 time,
                 request_id,
-                event_id: ids.next_event_id(),
+                event_id: EventId::derived(&request_id, seq),
                 account: account.clone(),
                 event,
             };
@@ -268,7 +268,7 @@ impl Machine {
         for (due, _) in dues {
             let ids = self.next_ids();
             let request_id = ids.next_request_id();
-            recorded.extend(self.record(due.at, request_id, &due.account, due.events, &ids));
+            recorded.extend(self.record(due.at, request_id, &due.account, due.events));
         }
         recorded
     }
@@ -306,7 +306,7 @@ impl Machine {
             Ok(events) => events,
             Err(e) => return (Reply::refused(request_id, e), None),
         };
-        let recorded = self.record(now, request_id, &request.account, events, &ctx.ids);
+        let recorded = self.record(now, request_id, &request.account, events);
         let answer = Answer::of(command, &recorded);
         let remember = token.as_ref().map(|t| {
             let body = serde_json::Value::Object(answer.body()).to_string();

@@ -163,9 +163,10 @@ impl Scenario {
                 seq: self.machine.position() + 1,
                 time: self.now(),
                 request_id,
-                event_id: crate::model::id::EventId::from_uuid(uuid::Uuid::from_u128(
-                    u128::from(self.machine.position() + 1) << 64,
-                )),
+                event_id: crate::model::id::EventId::derived(
+                    &request_id,
+                    self.machine.position() + 1,
+                ),
                 account: self.account.clone(),
                 event,
             };

@@ -12,7 +12,7 @@
 //! | key | value |
 //! |---|---|
 //! | `m state` | the manifest: version (u32 LE), generation (u64 LE), seq (u64 LE), that record's chain hash (32), parts (u32 LE), SHA-256 of the parts' bytes (32) |
-//! | `s` + generation (u64 BE) + part (u32 BE) | up to [`PART_BYTES`] of the bincode of the records, sorted by id |
+//! | `s` + generation (u64 BE) + part (u32 BE) | up to [`PART_BYTES`] of the LZ4-compressed (block format, uncompressed length first, u32 LE) bincode of the records, sorted by id |
 
 use bincode::Options;
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,7 @@ use crate::model::state::{Disk, Instance, LoadBalancer, RouteTable, Snapshot, St
 use crate::storage::{Batch, Storage, prefix_end};
 
 /// The version of the checkpoint's encoding.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// Fewest records between two checkpoints.
 pub const EVENTS_MIN: u64 = 100_000;
 /// Largest part of a checkpoint.
@@ -116,10 +116,11 @@ pub fn write<S: Storage>(
         route_tables: sorted(&state.route_tables),
         load_balancers: sorted(&state.load_balancers),
     };
-    let bytes = bincode::DefaultOptions::new()
+    let encoded = bincode::DefaultOptions::new()
         .with_fixint_encoding()
         .serialize(&stored)
         .map_err(|e| LogError::Inconsistent(format!("cannot encode the state: {e}")))?;
+    let bytes = lz4_flex::block::compress_prepend_size(&encoded);
     let generation = previous.map_or(1, |m| m.generation + 1);
     let mut batch = Batch::new();
     let mut parts = 0u32;
@@ -188,9 +189,12 @@ pub fn read<S: Storage>(log: &EventLog<S>) -> Result<Option<(Manifest, State)>, 
     if <[u8; 32]>::from(Sha256::digest(&bytes)) != manifest.digest {
         return Err(Unusable::Damaged("the digest does not match".into()).into());
     }
+    // The digest matched: the length prefix is the one written.
+    let encoded = lz4_flex::block::decompress_size_prepended(&bytes)
+        .map_err(|e| Unusable::Damaged(e.to_string()))?;
     let stored: Stored = bincode::DefaultOptions::new()
         .with_fixint_encoding()
-        .deserialize(&bytes)
+        .deserialize(&encoded)
         .map_err(|e| Unusable::Damaged(e.to_string()))?;
     Ok(Some((manifest, into_state(stored))))
 }

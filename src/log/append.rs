@@ -65,10 +65,11 @@ impl Append {
         let seq = recorded.seq;
         let (bytes, hash) = record::encode(recorded, &self.head.hash)
             .map_err(|source| LogError::Record { seq, source })?;
-        let (chunk_bytes, _, count) = self.open.get_or_insert_with(|| (chunk::begin(seq), seq, 0));
+        let (chunk_bytes, _, count) = self.open.get_or_insert_with(|| (Vec::new(), seq, 0));
         chunk_bytes.extend_from_slice(&bytes);
         *count += 1;
-        let full = *count as usize >= chunk::RECORDS_MAX;
+        let full =
+            *count as usize >= chunk::RECORDS_MAX || chunk_bytes.len() >= chunk::BYTES_TARGET;
         self.head = Head { seq, hash };
         self.last_time = Some(recorded.time);
         self.records += 1;
@@ -80,8 +81,8 @@ impl Append {
 
     /// Seals the open chunk into the batch.
     fn seal(&mut self, clock: Timestamp) {
-        if let Some((mut bytes, first, count)) = self.open.take() {
-            chunk::seal(&mut bytes, count, clock.unix());
+        if let Some((records, first, count)) = self.open.take() {
+            let bytes = chunk::seal(first, count, clock.unix(), &records);
             self.batch.put(keys::chunk(first).to_vec(), bytes);
         }
     }

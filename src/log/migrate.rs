@@ -114,8 +114,7 @@ fn repack<S: Storage>(storage: &S) -> Result<(), LogError> {
         expected += 1;
         let (recorded, _) =
             record::decode(seq, bytes).map_err(|source| LogError::Record { seq, source })?;
-        let (chunk_bytes, _, count, clock) =
-            open.get_or_insert_with(|| (chunk::begin(seq), seq, 0, 0));
+        let (chunk_bytes, _, count, clock) = open.get_or_insert_with(|| (Vec::new(), seq, 0, 0));
         chunk_bytes.extend_from_slice(bytes);
         *count += 1;
         *clock = recorded.time.unix();
@@ -133,9 +132,11 @@ fn repack<S: Storage>(storage: &S) -> Result<(), LogError> {
 }
 
 fn seal_into(batch: &mut Batch, open: Option<(Vec<u8>, u64, u32, i64)>) {
-    if let Some((mut bytes, first, count, clock)) = open {
-        chunk::seal(&mut bytes, count, clock);
-        batch.put(keys::chunk(first).to_vec(), bytes);
+    if let Some((records, first, count, clock)) = open {
+        batch.put(
+            keys::chunk(first).to_vec(),
+            chunk::seal(first, count, clock, &records),
+        );
     }
 }
 

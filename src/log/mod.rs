@@ -20,6 +20,7 @@ pub mod condition;
 pub mod keys;
 pub mod migrate;
 pub mod record;
+pub mod schema;
 pub mod verify;
 pub mod witness;
 
@@ -354,7 +355,11 @@ impl<S: Storage> EventLog<S> {
                 source,
             };
             let header = chunk::header(v.as_ref(), key_seq).map_err(chunk_error)?;
-            for record in chunk::records(v.as_ref(), header) {
+            if header.last() < from {
+                continue;
+            }
+            let body = chunk::body(v.as_ref(), header).map_err(chunk_error)?;
+            for record in chunk::records(&body, header) {
                 let (seq, bytes) = record.map_err(chunk_error)?;
                 if seq >= from {
                     f(seq, bytes)?;
@@ -634,8 +639,9 @@ fn last_chunk_head<S: Storage>(storage: &S) -> Result<Head, LogError> {
         source,
     };
     let header = chunk::header(v.as_ref(), key_seq).map_err(chunk_error)?;
+    let body = chunk::body(v.as_ref(), header).map_err(chunk_error)?;
     let mut head = None;
-    for record in chunk::records(v.as_ref(), header) {
+    for record in chunk::records(&body, header) {
         let (seq, bytes) = record.map_err(chunk_error)?;
         let parts = record::split(bytes).map_err(|source| LogError::Record { seq, source })?;
         head = Some(Head {

@@ -2,11 +2,13 @@
 //!
 //! ```text
 //! offset  size  field
-//! 0       1     format version (currently 1)
+//! 0       1     record version: 1 (format 1's) or 2 (written now)
 //! 1       4     payload length n (u32, little endian)
-//! 5       n     payload: the bincode 1.3 encoding (fixint, little endian) of
-//!               model::event::Recorded (seq, time, request id, event id,
-//!               account, event)
+//! 5       n     payload: bincode 1.3 of the stored schema
+//!               (crate::log::schema): version 1, fixint, RecordV1 (seq,
+//!               time, request id, event id, account, event); version 2,
+//!               varint, RecordV2 (seq, time, request id, account, event:
+//!               the event id is derived from the request id and seq)
 //! 5+n     4     CRC-32 (IEEE) of bytes 0..5+n (u32, little endian)
 //! 9+n     32    chain hash: SHA-256(previous record's chain hash || bytes 0..5+n);
 //!               the first record chains from 32 zero bytes
@@ -20,10 +22,13 @@
 use bincode::Options;
 use sha2::{Digest, Sha256};
 
-use crate::model::event::Recorded;
+use super::schema::{RecordV1, RecordV2, StoredEvent};
+use crate::model::event::{Event, Recorded};
+use crate::model::id::{Account, EventId, RequestId};
+use crate::model::time::Timestamp;
 
-/// The current record format version.
-pub const FORMAT_VERSION: u8 = 1;
+/// The record version written now (1 is read too).
+pub const FORMAT_VERSION: u8 = 2;
 /// Largest payload accepted (a record is one event: a few hundred bytes).
 pub const MAX_PAYLOAD: usize = 64 * 1024;
 /// The chain hash before the first record.
@@ -68,7 +73,8 @@ pub enum RecordError {
     Chain,
 }
 
-/// The bincode options of the format: fixint, little endian, bounded.
+/// The bincode options of record version 1 (and of the other fixint values
+/// the store keeps): fixint, little endian, bounded.
 pub fn codec() -> impl Options {
     bincode::DefaultOptions::new()
         .with_fixint_encoding()
@@ -77,10 +83,32 @@ pub fn codec() -> impl Options {
         .reject_trailing_bytes()
 }
 
-/// Encodes `recorded` chained to `prev`; returns the record bytes and its chain hash.
+/// The bincode options of record version 2: varint, little endian, bounded.
+pub fn codec_v2() -> impl Options {
+    bincode::DefaultOptions::new()
+        .with_varint_encoding()
+        .with_little_endian()
+        .with_limit(MAX_PAYLOAD as u64)
+        .reject_trailing_bytes()
+}
+
+/// Encodes `recorded` chained to `prev`; returns the record bytes and its
+/// chain hash. Its event id must be the derived one (version 2 stores none).
 pub fn encode(recorded: &Recorded, prev: &[u8; 32]) -> Result<(Vec<u8>, [u8; 32]), RecordError> {
-    let payload = codec()
-        .serialize(recorded)
+    if recorded.event_id != EventId::derived(&recorded.request_id, recorded.seq) {
+        return Err(RecordError::Decode(
+            "the event id is not the one derived from its request and seq".into(),
+        ));
+    }
+    let stored = RecordV2 {
+        seq: recorded.seq,
+        time: recorded.time.unix(),
+        request_id: *recorded.request_id.as_uuid().as_bytes(),
+        account: recorded.account.as_str().to_owned(),
+        event: StoredEvent::from(&recorded.event),
+    };
+    let payload = codec_v2()
+        .serialize(&stored)
         .map_err(|e| RecordError::Decode(e.to_string()))?;
     let n = payload.len();
     let mut bytes = Vec::with_capacity(HEADER + n + TRAILER);
@@ -130,7 +158,7 @@ pub fn split(bytes: &[u8]) -> Result<Parts<'_>, RecordError> {
     if bytes.len() < HEADER + TRAILER {
         return Err(RecordError::Truncated(bytes.len()));
     }
-    if bytes[0] != FORMAT_VERSION {
+    if !(1..=FORMAT_VERSION).contains(&bytes[0]) {
         return Err(RecordError::Version(bytes[0]));
     }
     let mut len = [0u8; 4];
@@ -160,9 +188,18 @@ pub fn split(bytes: &[u8]) -> Result<Parts<'_>, RecordError> {
 /// Decodes a record stored under `seq` (structure, checksum, payload, seq).
 pub fn decode(seq: u64, bytes: &[u8]) -> Result<(Recorded, [u8; 32]), RecordError> {
     let parts = split(bytes)?;
-    let recorded: Recorded = codec()
-        .deserialize(parts.payload)
-        .map_err(|e| RecordError::Decode(e.to_string()))?;
+    let recorded = match bytes[0] {
+        1 => from_v1(
+            codec()
+                .deserialize(parts.payload)
+                .map_err(|e| RecordError::Decode(e.to_string()))?,
+        )?,
+        _ => from_v2(
+            codec_v2()
+                .deserialize(parts.payload)
+                .map_err(|e| RecordError::Decode(e.to_string()))?,
+        )?,
+    };
     if recorded.seq != seq {
         return Err(RecordError::Seq {
             key: seq,
@@ -170,6 +207,33 @@ pub fn decode(seq: u64, bytes: &[u8]) -> Result<(Recorded, [u8; 32]), RecordErro
         });
     }
     Ok((recorded, parts.hash))
+}
+
+fn bad(e: impl std::fmt::Display) -> RecordError {
+    RecordError::Decode(e.to_string())
+}
+
+fn from_v1(r: RecordV1) -> Result<Recorded, RecordError> {
+    Ok(Recorded {
+        seq: r.seq,
+        time: Timestamp::from_unix(r.time).ok_or_else(|| bad("time out of range"))?,
+        request_id: RequestId::from_uuid(uuid::Uuid::from_slice(&r.request_id).map_err(bad)?),
+        event_id: EventId::from_uuid(uuid::Uuid::from_slice(&r.event_id).map_err(bad)?),
+        account: Account::parse(&r.account).map_err(bad)?,
+        event: Event::try_from(r.event).map_err(bad)?,
+    })
+}
+
+fn from_v2(r: RecordV2) -> Result<Recorded, RecordError> {
+    let request_id = RequestId::from_uuid(uuid::Uuid::from_bytes(r.request_id));
+    Ok(Recorded {
+        seq: r.seq,
+        time: Timestamp::from_unix(r.time).ok_or_else(|| bad("time out of range"))?,
+        event_id: EventId::derived(&request_id, r.seq),
+        request_id,
+        account: Account::parse(&r.account).map_err(bad)?,
+        event: Event::try_from(r.event).map_err(bad)?,
+    })
 }
 
 /// Checks that a record's stored hash follows from `prev`; returns it.

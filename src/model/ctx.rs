@@ -94,6 +94,17 @@ impl IdSource {
         Self::from_material(h.finalize().into())
     }
 
+    /// Like [`IdSource::seeded`], from a secret random key instead of a
+    /// user seed (a ledger without a seed draws its key once).
+    pub fn keyed(key: &[u8; 32], position: u64, attempt: u64) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"ecs-ledger/ids/keyed/v1");
+        h.update(key);
+        h.update(position.to_le_bytes());
+        h.update(attempt.to_le_bytes());
+        Self::from_material(h.finalize().into())
+    }
+
     fn next_block(&self) -> [u8; 32] {
         let n = self.counter.get();
         self.counter.set(n.wrapping_add(1));

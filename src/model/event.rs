@@ -328,6 +328,17 @@ macro_rules! events {
                 }
             }
 
+            /// The event's own fields as JSON object text (PascalCase), written
+            /// straight from the struct (no intermediate JSON value).
+            pub fn fields_json_text(&self) -> String {
+                let text = match self {
+                    $( Event::$variant(e) => serde_json::to_string(e), )*
+                };
+                // Serializing these plain structs cannot fail; fall back to
+                // an empty object rather than panic.
+                text.unwrap_or_else(|_| "{}".to_owned())
+            }
+
             /// The event's own fields as a JSON object (PascalCase).
             pub fn fields_json(&self) -> Value {
                 let v = match self {
@@ -397,6 +408,56 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// Appends the flat JSON of [`Recorded::to_json`] to `out`, the same
+    /// text, written directly (the hot path of `exec`'s answers).
+    ///
+    /// ```
+    /// # use ecs_ledger::model::event::*;
+    /// # use ecs_ledger::model::id::*;
+    /// # use ecs_ledger::model::time::Timestamp;
+    /// # use ecs_ledger::model::values::InstanceStatus;
+    /// let r = Recorded {
+    ///     seq: 7,
+    ///     time: Timestamp::from_unix(1_767_225_600).unwrap(),
+    ///     request_id: RequestId::from_uuid(uuid::Uuid::nil()),
+    ///     event_id: EventId::from_uuid(uuid::Uuid::nil()),
+    ///     account: Account::default(),
+    ///     event: Event::InstanceReleased(InstanceReleased {
+    ///         instance_id: InstanceId::parse("i-12345678").unwrap(),
+    ///         previous_status: InstanceStatus::Stopped,
+    ///         forced: false,
+    ///         security_locked: false,
+    ///     }),
+    /// };
+    /// let mut text = String::new();
+    /// r.write_json(&mut text);
+    /// assert_eq!(text, r.to_json().to_string());
+    /// ```
+    pub fn write_json(&self, out: &mut String) {
+        use std::fmt::Write;
+        let quoted = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned());
+        let _ = write!(
+            out,
+            "{{\"Seq\":{},\"Time\":\"{}\",\"Type\":\"{}\",\"RequestId\":\"{}\",\"Account\":{},\"EventId\":\"{}\"",
+            self.seq,
+            self.time,
+            self.event.type_name(),
+            self.request_id,
+            quoted(self.account.as_str()),
+            self.event_id
+        );
+        let fields = self.event.fields_json_text();
+        let inner = fields
+            .strip_prefix('{')
+            .and_then(|f| f.strip_suffix('}'))
+            .unwrap_or("");
+        if !inner.is_empty() {
+            out.push(',');
+            out.push_str(inner);
+        }
+        out.push('}');
+    }
+
     /// The flat PascalCase JSON of SPEC section 5:
     /// `{"Seq":12,"Time":"…","Type":"DiskReleased","RequestId":"…","Account":"…","EventId":"…",…fields}`.
     pub fn to_json(&self) -> Value {

@@ -93,8 +93,19 @@ impl Timestamp {
 /// RFC 3339 with a `Z`, to the second.
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use chrono::{Datelike, Timelike};
         match self.to_datetime() {
-            Some(dt) => write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%SZ")),
+            // Field by field: formatting is on the hot path of every answer.
+            Some(dt) => write!(
+                f,
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                dt.year(),
+                dt.month(),
+                dt.day(),
+                dt.hour(),
+                dt.minute(),
+                dt.second()
+            ),
             None => write!(f, "@{}", self.0),
         }
     }
