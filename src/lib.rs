@@ -24,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod core;
 pub mod ledger;
@@ -32,5 +33,6 @@ pub mod model;
 pub mod projection;
 pub mod query;
 pub mod replay;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod storage;

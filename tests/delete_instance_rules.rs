@@ -132,7 +132,7 @@ fn row_01_missing_instance_id_is_missing_parameter() {
         let e = s
             .when("DeleteInstance", &params)
             .then_error(Code::MissingParameter);
-        assert_eq!(e.http_status(), 400);
+        assert_eq!(ecs_ledger::api::status::of(e.code()), 400);
         assert_eq!(
             e.message(),
             "The input parameter \"InstanceId\" that is mandatory for processing this request is not supplied."
@@ -154,7 +154,7 @@ fn row_02_malformed_instance_id_is_invalid_parameter() {
         let e = s
             .when("DeleteInstance", &[("InstanceId", bad)])
             .then_error(Code::InvalidParameter);
-        assert_eq!(e.http_status(), 400);
+        assert_eq!(ecs_ledger::api::status::of(e.code()), 400);
         assert_eq!(e.message(), "The input parameter InstanceId is invalid.");
     }
 }
@@ -165,7 +165,7 @@ fn row_03_unknown_or_released_instance_is_not_found() {
     let e = s
         .when("DeleteInstance", &[("InstanceId", "i-doesnotexist1")])
         .then_error(Code::InstanceNotFound);
-    assert_eq!(e.http_status(), 404);
+    assert_eq!(ecs_ledger::api::status::of(e.code()), 404);
     assert_eq!(e.code().as_str(), "InvalidInstanceId.NotFound");
     assert_eq!(e.message(), "The specified InstanceId does not exist.");
     let i = s.given_stopped_instance(&[]);
@@ -189,7 +189,7 @@ fn row_04_pending_instance_is_initializing_even_with_force() {
     let e = s
         .when("DeleteInstance", &[("InstanceId", &id), ("Force", "true")])
         .then_error(Code::InstanceInitializing);
-    assert_eq!(e.http_status(), 403);
+    assert_eq!(ecs_ledger::api::status::of(e.code()), 403);
     assert_eq!(e.code().as_str(), "IncorrectInstanceStatus.Initializing");
     assert_eq!(
         e.message(),
@@ -206,7 +206,7 @@ fn row_05_deletion_protection_names_the_instance() {
     let e = s
         .when("DeleteInstance", &[("InstanceId", id.as_str())])
         .then_error(Code::DeletionProtection);
-    assert_eq!(e.http_status(), 400);
+    assert_eq!(ecs_ledger::api::status::of(e.code()), 400);
     assert_eq!(e.code().as_str(), "InvalidOperation.DeletionProtection");
     assert_eq!(
         e.message(),
@@ -224,7 +224,7 @@ fn row_06_unexpired_subscription_is_charge_type_violation() {
     let e = s
         .when("DeleteInstance", &[("InstanceId", id.as_str())])
         .then_error(Code::ChargeTypeViolation);
-    assert_eq!(e.http_status(), 403);
+    assert_eq!(ecs_ledger::api::status::of(e.code()), 403);
     assert_eq!(
         e.message(),
         "The operation is not permitted due to charge type of the instance."
@@ -255,7 +255,7 @@ fn row_07_forced_release_of_security_locked_instance_not_stopped_is_refused() {
             &[("InstanceId", id.as_str()), ("Force", "true")],
         )
         .then_error(Code::InstanceLockedForSecurity);
-    assert_eq!(e.http_status(), 403);
+    assert_eq!(ecs_ledger::api::status::of(e.code()), 403);
     assert_eq!(
         e.message(),
         "The specified operation is denied as your instance is locked for security reasons."
@@ -296,7 +296,7 @@ fn row_08_not_stopped_is_incorrect_instance_status() {
     let e = s
         .when("DeleteInstance", &[("InstanceId", id.as_str())])
         .then_error(Code::IncorrectInstanceStatus);
-    assert_eq!(e.http_status(), 403);
+    assert_eq!(ecs_ledger::api::status::of(e.code()), 403);
     assert_eq!(
         e.message(),
         "The current status of the resource does not support this operation."
@@ -346,7 +346,7 @@ fn row_09_route_entry_next_hop_is_dependency_violation() {
     let e = s
         .when("DeleteInstance", &[("InstanceId", id.as_str())])
         .then_error(Code::DependencyRouteEntry);
-    assert_eq!(e.http_status(), 400);
+    assert_eq!(ecs_ledger::api::status::of(e.code()), 400);
     assert_eq!(e.code().as_str(), "DependencyViolation.RouteEntry");
     assert_eq!(e.message(), "Specified instance is used by route entry.");
     // Once the route entry is gone, the release goes through.
@@ -369,7 +369,7 @@ fn row_10_load_balancer_backend_is_dependency_violation() {
     let e = s
         .when("DeleteInstance", &[("InstanceId", id.as_str())])
         .then_error(Code::DependencySlb);
-    assert_eq!(e.http_status(), 400);
+    assert_eq!(ecs_ledger::api::status::of(e.code()), 400);
     assert_eq!(e.code().as_str(), "DependencyViolation.SLBConfiguring");
     assert_eq!(
         e.message(),
@@ -400,7 +400,7 @@ fn row_11_dry_run_passes_and_appends_nothing() {
             &[("InstanceId", id.as_str()), ("DryRun", "TRUE")],
         )
         .then_error(Code::DryRunOperation);
-    assert_eq!(e.http_status(), 400);
+    assert_eq!(ecs_ledger::api::status::of(e.code()), 400);
     assert_eq!(
         e.message(),
         "Request validation has been passed with DryRun flag set."

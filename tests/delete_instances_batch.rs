@@ -30,7 +30,7 @@ fn more_than_100_ids_is_too_many_instance_ids() {
     let ids: Vec<String> = (0..101).map(|n| format!("i-{n:010}")).collect();
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     let e = run(&mut s, &batch(&refs)).then_error(Code::TooManyInstanceIds);
-    assert_eq!(e.http_status(), 403);
+    assert_eq!(ecs_ledger::api::status::of(e.code()), 403);
     assert_eq!(e.code().as_str(), "InvalidParameter.TooManyInstanceIds");
     assert_eq!(e.message(), "Instance ids cannot be more than 100.");
 }
@@ -60,7 +60,7 @@ fn a_repeated_id_is_invalid_parameter() {
         &batch(&[ids[0].as_str(), ids[1].as_str(), ids[0].as_str()]),
     )
     .then_error(Code::InvalidParameter);
-    assert_eq!(e.http_status(), 400);
+    assert_eq!(ecs_ledger::api::status::of(e.code()), 400);
     assert!(e.message().contains(ids[0].as_str()), "{}", e.message());
     assert_eq!(s.state().instances.len(), 2);
 }
@@ -165,7 +165,7 @@ fn dry_run_success_is_dryrun_success_and_appends_nothing() {
     let mut params = batch(&[ids[0].as_str(), ids[1].as_str()]);
     params.push(("DryRun".into(), "true".into()));
     let e = run(&mut s, &params).then_error(Code::DryRunSuccess);
-    assert_eq!(e.http_status(), 400);
+    assert_eq!(ecs_ledger::api::status::of(e.code()), 400);
     assert_eq!(e.code().as_str(), "DRYRUN.SUCCESS");
     assert_eq!(
         e.message(),

@@ -148,3 +148,42 @@ proptest! {
         check_tag_rebuild(s.state(), &s.log);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
+
+    /// Every command decides the same on its declared read set as on the
+    /// whole world: the read sets are complete (a decision reading a record
+    /// it did not declare would differ here).
+    #[test]
+    fn every_read_set_covers_what_its_decision_reads(
+        history in proptest::collection::vec(op(), 1..60),
+        probes in proptest::collection::vec(op(), 1..30),
+    ) {
+        use common::workload::{Step, step};
+        use ecs_ledger::model::ctx::{Ctx, IdSource};
+        use ecs_ledger::model::params::Params;
+        use ecs_ledger::model::Command;
+        let mut s = Scenario::new();
+        let mut pools = Pools::default();
+        for op in &history {
+            apply(&mut s, &mut pools, op);
+        }
+        for probe in &probes {
+            let Step::Request { action, params } = step(probe, &pools) else { continue };
+            let params = Params::from_pairs(params);
+            let Ok(command) = Command::parse(action, &params) else { continue };
+            let dry_run = Command::dry_run(&params).unwrap_or(false);
+            for account in ["default", "acct-b"] {
+                let ctx = || Ctx::new(
+                    s.now(),
+                    ecs_ledger::model::id::Account::parse(account).unwrap(),
+                    IdSource::seeded(3, 9, 0),
+                );
+                let whole = command.decide_request(dry_run, s.state(), &ctx());
+                let declared = command.decide_request(dry_run, &command.read_set().load(s.state()), &ctx());
+                prop_assert_eq!(whole, declared, "{} {:?}", action, params);
+            }
+        }
+    }
+}

@@ -125,7 +125,7 @@ fn start_instance_is_refused_with_a_financial_lock() {
     let e = s
         .when("StartInstance", &[("InstanceId", i.as_str())])
         .then_error(Code::InstanceExpiredOrInArrears);
-    assert_eq!(e.http_status(), 403);
+    assert_eq!(ecs_ledger::api::status::of(e.code()), 403);
 }
 
 #[test]
@@ -544,7 +544,7 @@ fn detach_disk_rules() {
             &[("InstanceId", i.as_str()), ("DiskId", disks[0].as_str())],
         )
         .then_error(Code::DiskTypeViolation);
-    assert_eq!(e.http_status(), 403);
+    assert_eq!(ecs_ledger::api::status::of(e.code()), 403);
     s.when(
         "DetachDisk",
         &[

@@ -302,7 +302,9 @@ impl Machine {
             durations: self.settings.durations,
             ids,
         };
-        let events = match command.decide_request(dry_run, self.world.state(), &ctx) {
+        // The decision sees its declared read set, nothing else.
+        let read = command.read_set().load(self.world.state());
+        let events = match command.decide_request(dry_run, &read, &ctx) {
             Ok(events) => events,
             Err(e) => return (Reply::refused(request_id, e), None),
         };

@@ -1,7 +1,9 @@
-//! Every error code the product returns, with its HTTP status and message.
+//! Every error code the product returns, with its message.
 //!
-//! This file is the one place that lists them (the `codes!` table below). The
-//! DeleteInstance codes, statuses and messages are exactly SPEC section 3's; the
+//! This file is the one place that lists them (the `codes!` table below);
+//! their HTTP statuses are listed, in the same order, in
+//! [`crate::api::status`]. The DeleteInstance codes and messages are exactly
+//! those of its rule table (docs/BEHAVIOUR.md); the
 //! supporting actions use the real ECS/VPC/SLB codes where one exists. Codes
 //! marked *own* have no ECS counterpart and follow ECS's naming style; they are
 //! listed in README.md as well.
@@ -9,8 +11,9 @@
 use std::fmt;
 
 macro_rules! codes {
-    ($( $(#[$doc:meta])* $variant:ident => ($code:literal, $status:literal, $message:literal), )*) => {
-        /// An error code: its wire string, HTTP status and default message.
+    ($( $(#[$doc:meta])* $variant:ident => ($code:literal, $message:literal), )*) => {
+        /// An error code: its wire string and default message (its HTTP
+        /// status is the wire's business: [`crate::api::status`]).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Code {
             $( $(#[$doc])* $variant, )*
@@ -23,11 +26,6 @@ macro_rules! codes {
             /// The code as it appears on the wire, e.g. `InvalidInstanceId.NotFound`.
             pub fn as_str(self) -> &'static str {
                 match self { $( Code::$variant => $code, )* }
-            }
-
-            /// The HTTP status that goes with the code.
-            pub fn http_status(self) -> u16 {
-                match self { $( Code::$variant => $status, )* }
             }
 
             /// The message template; `{0}` is replaced by the subject (a
@@ -47,113 +45,113 @@ macro_rules! codes {
 codes! {
     // ---- DeleteInstance, SPEC section 3 (rows in order) ----
     /// Row 1: a mandatory parameter is absent or empty.
-    MissingParameter => ("MissingParameter", 400, "The input parameter \"{0}\" that is mandatory for processing this request is not supplied."),
+    MissingParameter => ("MissingParameter", "The input parameter \"{0}\" that is mandatory for processing this request is not supplied."),
     /// Row 2 (and every bad parameter value): names the parameter.
-    InvalidParameter => ("InvalidParameter", 400, "The input parameter {0} is invalid."),
+    InvalidParameter => ("InvalidParameter", "The input parameter {0} is invalid."),
     /// Row 3: no such instance for this account.
-    InstanceNotFound => ("InvalidInstanceId.NotFound", 404, "The specified InstanceId does not exist."),
+    InstanceNotFound => ("InvalidInstanceId.NotFound", "The specified InstanceId does not exist."),
     /// Row 4: the instance is still being created.
-    InstanceInitializing => ("IncorrectInstanceStatus.Initializing", 403, "The specified instance status does not support this operation."),
+    InstanceInitializing => ("IncorrectInstanceStatus.Initializing", "The specified instance status does not support this operation."),
     /// Row 5: deletion protection is on; `{0}` is the InstanceId.
-    DeletionProtection => ("InvalidOperation.DeletionProtection", 400, "The operation is not allowed due to \u{201c}{0}\u{201d} is protected by deletion protection."),
+    DeletionProtection => ("InvalidOperation.DeletionProtection", "The operation is not allowed due to \u{201c}{0}\u{201d} is protected by deletion protection."),
     /// Row 6: an unexpired subscription instance (also RenewInstance on PostPaid).
-    ChargeTypeViolation => ("ChargeTypeViolation", 403, "The operation is not permitted due to charge type of the instance."),
+    ChargeTypeViolation => ("ChargeTypeViolation", "The operation is not permitted due to charge type of the instance."),
     /// Row 7 (and the security-lock refusals of other actions).
-    InstanceLockedForSecurity => ("InstanceLockedForSecurity", 403, "The specified operation is denied as your instance is locked for security reasons."),
+    InstanceLockedForSecurity => ("InstanceLockedForSecurity", "The specified operation is denied as your instance is locked for security reasons."),
     /// Row 8 (and the status refusals of other actions).
-    IncorrectInstanceStatus => ("IncorrectInstanceStatus", 403, "The current status of the resource does not support this operation."),
+    IncorrectInstanceStatus => ("IncorrectInstanceStatus", "The current status of the resource does not support this operation."),
     /// Row 9: a route entry points at the instance.
-    DependencyRouteEntry => ("DependencyViolation.RouteEntry", 400, "Specified instance is used by route entry."),
+    DependencyRouteEntry => ("DependencyViolation.RouteEntry", "Specified instance is used by route entry."),
     /// Row 10: the instance is a load balancer backend.
-    DependencySlb => ("DependencyViolation.SLBConfiguring", 400, "Specified operation is denied as your instance is using by another product."),
+    DependencySlb => ("DependencyViolation.SLBConfiguring", "Specified operation is denied as your instance is using by another product."),
     /// Row 11: DryRun passed every check.
-    DryRunOperation => ("DryRunOperation", 400, "Request validation has been passed with DryRun flag set."),
+    DryRunOperation => ("DryRunOperation", "Request validation has been passed with DryRun flag set."),
 
     // ---- DeleteInstances, SPEC section 3 ----
     /// More than 100 ids in one DeleteInstances.
-    TooManyInstanceIds => ("InvalidParameter.TooManyInstanceIds", 403, "Instance ids cannot be more than 100."),
+    TooManyInstanceIds => ("InvalidParameter.TooManyInstanceIds", "Instance ids cannot be more than 100."),
     /// DeleteInstances DryRun passed.
-    DryRunSuccess => ("DRYRUN.SUCCESS", 400, "This request is a dryrun request with successful result."),
+    DryRunSuccess => ("DRYRUN.SUCCESS", "This request is a dryrun request with successful result."),
 
     // ---- idempotency, SPEC section 6 ----
     /// Same ClientToken, different request.
-    IdempotentParameterMismatch => ("IdempotentParameterMismatch", 400, "The request uses the same client token as a previous, but non-identical request."),
+    IdempotentParameterMismatch => ("IdempotentParameterMismatch", "The request uses the same client token as a previous, but non-identical request."),
 
     // ---- supporting ECS actions, SPEC section 4 (real ECS codes) ----
     /// StartInstance (or AttachDisk) on an expired or financially locked instance.
-    InstanceExpiredOrInArrears => ("InstanceExpiredOrInArrears", 403, "The specified operation is denied as your prepay instance is expired (prepay mode) or in arrears (afterpay mode)."),
+    InstanceExpiredOrInArrears => ("InstanceExpiredOrInArrears", "The specified operation is denied as your prepay instance is expired (prepay mode) or in arrears (afterpay mode)."),
     /// No such disk for this account.
-    DiskNotFound => ("InvalidDiskId.NotFound", 404, "The specified disk does not exist."),
+    DiskNotFound => ("InvalidDiskId.NotFound", "The specified disk does not exist."),
     /// No such snapshot for this account.
-    SnapshotNotFound => ("InvalidSnapshotId.NotFound", 404, "The specified SnapshotId does not exist."),
+    SnapshotNotFound => ("InvalidSnapshotId.NotFound", "The specified SnapshotId does not exist."),
     /// The disk's status does not allow the action.
-    IncorrectDiskStatus => ("IncorrectDiskStatus", 403, "The current disk status does not support this operation."),
+    IncorrectDiskStatus => ("IncorrectDiskStatus", "The current disk status does not support this operation."),
     /// AttachDisk beyond the data disk limit.
-    InstanceDiskLimitExceeded => ("InstanceDiskLimitExceeded", 403, "The amount of the disk on instance in question reach its limits."),
+    InstanceDiskLimitExceeded => ("InstanceDiskLimitExceeded", "The amount of the disk on instance in question reach its limits."),
     /// DetachDisk on a system disk.
-    DiskTypeViolation => ("DiskTypeViolation", 403, "The specified disk is a system disk and cannot support the operation."),
+    DiskTypeViolation => ("DiskTypeViolation", "The specified disk is a system disk and cannot support the operation."),
     /// DetachDisk with a disk that is not attached to the named instance.
-    DiskNotAttachedToInstance => ("DependencyViolation", 403, "The specified disk has not been attached on the specified instance."),
+    DiskNotAttachedToInstance => ("DependencyViolation", "The specified disk has not been attached on the specified instance."),
     /// CreateSnapshot/CreateAutoSnapshot beyond the per-disk snapshot limit.
-    SnapshotQuotaExceeded => ("QuotaExceed.Snapshot", 403, "The number of snapshots of the disk has reached the maximum of 256."),
+    SnapshotQuotaExceeded => ("QuotaExceed.Snapshot", "The number of snapshots of the disk has reached the maximum of 256."),
 
     // ---- platform actions: VPC and SLB codes ----
     /// DeleteRouteEntry on an unknown route table.
-    RouteTableNotFound => ("InvalidRouteTableId.NotFound", 404, "Specified route table does not exist."),
+    RouteTableNotFound => ("InvalidRouteTableId.NotFound", "Specified route table does not exist."),
     /// DeleteRouteEntry on an entry that is not there.
-    RouteEntryNotFound => ("InvalidRouteEntry.NotFound", 400, "Route entry not exists."),
+    RouteEntryNotFound => ("InvalidRouteEntry.NotFound", "Route entry not exists."),
     /// CreateRouteEntry whose next hop instance does not exist.
-    NextHopNotFound => ("InvalidNextHopId.NotFound", 404, "Specified next hop does not exist."),
+    NextHopNotFound => ("InvalidNextHopId.NotFound", "Specified next hop does not exist."),
     /// CreateRouteEntry for a destination already in the table.
-    CidrBlockDuplicate => ("InvalidCIDRBlock.Duplicate", 400, "Specified CIDR block is already exists."),
+    CidrBlockDuplicate => ("InvalidCIDRBlock.Duplicate", "Specified CIDR block is already exists."),
     /// A destination that is not an IPv4 CIDR block.
-    CidrBlockMalformed => ("InvalidCidrBlock.Malformed", 400, "Specified CIDR block is not valid."),
+    CidrBlockMalformed => ("InvalidCidrBlock.Malformed", "Specified CIDR block is not valid."),
     /// *Own*: a route table already holds 200 custom entries.
-    RouteEntryQuotaExceeded => ("QuotaExceeded.RouteEntry", 400, "The route table already holds the maximum of 200 custom route entries."),
+    RouteEntryQuotaExceeded => ("QuotaExceeded.RouteEntry", "The route table already holds the maximum of 200 custom route entries."),
     /// RemoveBackendServers on an unknown load balancer.
-    LoadBalancerNotFound => ("InvalidLoadBalancerId.NotFound", 404, "The specified LoadBalancerId does not exist."),
+    LoadBalancerNotFound => ("InvalidLoadBalancerId.NotFound", "The specified LoadBalancerId does not exist."),
     /// AddBackendServers naming an instance that does not exist.
-    BackendServerNotFound => ("ObtainIpFail", 400, "The specified BackendServers is invalid; some of the specified backend servers do not exist or are not running."),
+    BackendServerNotFound => ("ObtainIpFail", "The specified BackendServers is invalid; some of the specified backend servers do not exist or are not running."),
     /// RemoveBackendServers naming an instance that is not a backend.
-    ServerIdNotFound => ("InvalidServerId.NotFound", 400, "The specified server is not found."),
+    ServerIdNotFound => ("InvalidServerId.NotFound", "The specified server is not found."),
     /// More than 20 servers in one call, or 200 on one load balancer.
-    TooManyBackendServers => ("TooManyBackendServers", 400, "The total number of input real servers exceeds max supported number: 20"),
+    TooManyBackendServers => ("TooManyBackendServers", "The total number of input real servers exceeds max supported number: 20"),
     /// BackendServers is not a JSON array of {ServerId, Weight}.
-    BackendServersMalformed => ("BackendServersMalformed", 400, "the specified parameter BackendServers is unavailable."),
+    BackendServersMalformed => ("BackendServersMalformed", "the specified parameter BackendServers is unavailable."),
     /// A weight outside 0-100.
-    WeightMalformed => ("InvalidWeight.Malformed", 400, "A specified weight is not valid."),
+    WeightMalformed => ("InvalidWeight.Malformed", "A specified weight is not valid."),
     /// *Own*: UnlockInstance for a lock the instance does not have.
-    LockNotFound => ("InvalidLockReason.NotFound", 404, "The specified lock reason is not set on the instance."),
+    LockNotFound => ("InvalidLockReason.NotFound", "The specified lock reason is not set on the instance."),
     /// *Own*: AdvanceClock on a ledger whose clock is not manual.
-    ClockNotManual => ("InvalidOperation.ClockNotManual", 403, "AdvanceClock is only allowed when the ledger clock is manual."),
+    ClockNotManual => ("InvalidOperation.ClockNotManual", "AdvanceClock is only allowed when the ledger clock is manual."),
 
     // ---- request level (exec lines and HTTP) ----
     /// Unknown Action.
-    InvalidActionNotFound => ("InvalidAction.NotFound", 404, "Specified api is not found, please check your url and method."),
+    InvalidActionNotFound => ("InvalidAction.NotFound", "Specified api is not found, please check your url and method."),
     /// *Own*: an exec line that is not a JSON object of scalar values.
-    MalformedRequest => ("InvalidRequest.Malformed", 400, "The request is not a JSON object of parameter names to string, number or boolean values."),
+    MalformedRequest => ("InvalidRequest.Malformed", "The request is not a JSON object of parameter names to string, number or boolean values."),
     /// HTTP: signature parameters or headers are missing.
-    IncompleteSignature => ("IncompleteSignature", 400, "The request signature does not conform to Aliyun standards."),
+    IncompleteSignature => ("IncompleteSignature", "The request signature does not conform to Aliyun standards."),
     /// HTTP: the signature does not verify.
-    SignatureDoesNotMatch => ("SignatureDoesNotMatch", 400, "Specified signature is not matched with our calculation."),
+    SignatureDoesNotMatch => ("SignatureDoesNotMatch", "Specified signature is not matched with our calculation."),
     /// HTTP: unknown AccessKeyId.
-    AccessKeyNotFound => ("InvalidAccessKeyId.NotFound", 404, "Specified access key is not found."),
+    AccessKeyNotFound => ("InvalidAccessKeyId.NotFound", "Specified access key is not found."),
     /// HTTP: a timestamp that is not ISO 8601 UTC.
-    TimestampFormat => ("InvalidTimeStamp.Format", 400, "Specified time stamp or date value is not well formatted."),
+    TimestampFormat => ("InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted."),
     /// HTTP: timestamp too far from server time.
-    TimestampExpired => ("InvalidTimeStamp.Expired", 400, "Specified time stamp or date value is expired."),
+    TimestampExpired => ("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."),
     /// HTTP: a signature nonce seen before.
-    SignatureNonceUsed => ("SignatureNonceUsed", 400, "Specified signature nonce was used already."),
+    SignatureNonceUsed => ("SignatureNonceUsed", "Specified signature nonce was used already."),
     /// HTTP: a non-admin key called a platform action.
-    Forbidden => ("Forbidden", 403, "User not authorized to operate on the specified resource."),
+    Forbidden => ("Forbidden", "User not authorized to operate on the specified resource."),
     /// *Own*: HTTP body not sent in time.
-    RequestTimeout => ("RequestTimeout", 408, "The request body was not received in time."),
+    RequestTimeout => ("RequestTimeout", "The request body was not received in time."),
     /// *Own*: HTTP body over the limit.
-    RequestTooLarge => ("RequestEntityTooLarge", 413, "The request body is larger than the server accepts."),
+    RequestTooLarge => ("RequestEntityTooLarge", "The request body is larger than the server accepts."),
     /// *Own*: the ledger stopped after a storage failure and refuses writes.
-    ServiceUnavailable => ("ServiceUnavailable", 503, "The request has failed due to a temporary failure of the server."),
+    ServiceUnavailable => ("ServiceUnavailable", "The request has failed due to a temporary failure of the server."),
     /// An unexpected internal failure (never a panic).
-    InternalError => ("InternalError", 500, "The request processing has failed due to some unknown error, exception or failure."),
+    InternalError => ("InternalError", "The request processing has failed due to some unknown error, exception or failure."),
 }
 
 impl fmt::Display for Code {
@@ -168,7 +166,6 @@ impl fmt::Display for Code {
 /// use ecs_ledger::model::error::{Code, EcsError};
 /// let e = EcsError::invalid("InstanceId");
 /// assert_eq!(e.code(), Code::InvalidParameter);
-/// assert_eq!(e.http_status(), 400);
 /// assert_eq!(e.message(), "The input parameter InstanceId is invalid.");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -232,11 +229,6 @@ impl EcsError {
         self.code
     }
 
-    /// The HTTP status of the code.
-    pub fn http_status(&self) -> u16 {
-        self.code.http_status()
-    }
-
     /// The message.
     pub fn message(&self) -> &str {
         &self.message
@@ -252,7 +244,7 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for code in Code::ALL {
             assert!(seen.insert(code.as_str()), "{} listed twice", code);
-            assert!((400..600).contains(&code.http_status()));
+            assert!((400..600).contains(&crate::api::status::of(*code)));
             assert!(!code.template().is_empty());
             assert_eq!(Code::from_wire(code.as_str()), Some(*code));
         }

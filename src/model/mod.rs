@@ -43,6 +43,7 @@ pub mod event;
 pub mod id;
 pub mod limits;
 pub mod params;
+pub mod read_set;
 pub mod release;
 pub mod scheduler;
 pub mod state;

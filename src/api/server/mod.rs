@@ -248,7 +248,7 @@ fn respond(status: u16, format: Format, body: String) -> Response {
 
 fn fail(format: Format, host: &str, request_id: RequestId, error: &EcsError) -> Response {
     respond(
-        error.http_status(),
+        crate::api::status::of(error.code()),
         format,
         render::error(format, &request_id.to_string(), host, error),
     )

@@ -24,12 +24,12 @@ pub mod start_instance;
 pub mod stop_instance;
 pub mod subscription;
 
-use serde_json::{Map, Value, json};
-
 use crate::model::ctx::Ctx;
 use crate::model::error::{Code, EcsError};
 use crate::model::event::Event;
+use crate::model::id::InstanceId;
 use crate::model::params::Params;
+use crate::model::read_set::ReadSet;
 use crate::model::state::State;
 
 pub use attach_disk::AttachDisk;
@@ -190,90 +190,49 @@ impl Command {
         }
     }
 
-    /// The resources the command names: the tags whose records a decision
-    /// needs (the ledger also follows an instance to its disks and a disk to
-    /// its instance).
-    pub fn tags(&self) -> Vec<String> {
-        fn s(v: &impl AsRef<str>) -> String {
-            v.as_ref().to_owned()
-        }
+    /// What the decision reads (see [`ReadSet`]): declared here, loaded by
+    /// the request core, and all the decision sees.
+    pub fn read_set(&self) -> ReadSet {
+        let rs = ReadSet::default();
         match self {
-            Command::DeleteInstance(c) => vec![s(&c.instance_id)],
+            Command::DeleteInstance(c) => rs.instance(c.instance_id.clone()),
             Command::DeleteInstances(c) => c
                 .instance_ids
                 .iter()
-                .filter(|(_, raw)| crate::model::id::InstanceId::parse(raw).is_ok())
-                .map(|(_, raw)| raw.clone())
-                .collect(),
-            Command::CreateInstance(_) | Command::CreateDisk(_) => Vec::new(),
-            Command::StartInstance(c) => vec![s(&c.instance_id)],
-            Command::StopInstance(c) => vec![s(&c.instance_id)],
-            Command::ModifyInstanceAttribute(c) => vec![s(&c.instance_id)],
-            Command::RenewInstance(c) => vec![s(&c.instance_id)],
-            Command::AttachDisk(c) => vec![s(&c.instance_id), s(&c.disk_id)],
-            Command::DetachDisk(c) => vec![s(&c.instance_id), s(&c.disk_id)],
-            Command::ModifyDiskAttribute(c) => vec![s(&c.disk_id)],
-            Command::CreateSnapshot(c) => vec![s(&c.disk_id)],
-            Command::DeleteSnapshot(c) => vec![s(&c.snapshot_id)],
-            Command::DeleteDisk(c) => vec![s(&c.disk_id)],
-            Command::CreateRouteEntry(c) => vec![s(&c.route_table_id), s(&c.next_hop_id)],
+                .filter_map(|(_, raw)| InstanceId::parse(raw).ok())
+                .fold(rs, ReadSet::instance),
+            Command::CreateInstance(_) | Command::CreateDisk(_) => rs,
+            Command::StartInstance(c) => rs.instance(c.instance_id.clone()),
+            Command::StopInstance(c) => rs.instance(c.instance_id.clone()),
+            Command::ModifyInstanceAttribute(c) => rs.instance(c.instance_id.clone()),
+            Command::RenewInstance(c) => rs.instance(c.instance_id.clone()),
+            Command::AttachDisk(c) => rs.instance(c.instance_id.clone()).disk(c.disk_id.clone()),
+            Command::DetachDisk(c) => rs.instance(c.instance_id.clone()).disk(c.disk_id.clone()),
+            Command::ModifyDiskAttribute(c) => rs.disk(c.disk_id.clone()),
+            Command::CreateSnapshot(c) => rs.disk(c.disk_id.clone()),
+            Command::DeleteSnapshot(c) => rs.snapshot(c.snapshot_id.clone()),
+            Command::DeleteDisk(c) => rs.disk(c.disk_id.clone()),
+            Command::CreateRouteEntry(c) => rs
+                .route_table(c.route_table_id.clone())
+                .instance(c.next_hop_id.clone()),
             Command::DeleteRouteEntry(c) => {
-                let mut t = vec![s(&c.route_table_id)];
-                t.extend(c.next_hop_id.as_ref().map(s));
-                t
+                let rs = rs.route_table(c.route_table_id.clone());
+                match &c.next_hop_id {
+                    Some(i) => rs.instance(i.clone()),
+                    None => rs,
+                }
             }
-            Command::AddBackendServers(c) => std::iter::once(s(&c.load_balancer_id))
-                .chain(c.servers.iter().map(|b| s(&b.server_id)))
-                .collect(),
-            Command::RemoveBackendServers(c) => std::iter::once(s(&c.load_balancer_id))
-                .chain(c.servers.iter().map(|b| s(&b.server_id)))
-                .collect(),
-            Command::LockInstance(c) => vec![s(&c.instance_id)],
-            Command::UnlockInstance(c) => vec![s(&c.instance_id)],
-            Command::CreateAutoSnapshot(c) => vec![s(&c.disk_id)],
+            Command::AddBackendServers(c) => c.servers.iter().map(|s| s.server_id.clone()).fold(
+                rs.load_balancer(c.load_balancer_id.clone()),
+                ReadSet::instance,
+            ),
+            Command::RemoveBackendServers(c) => c.servers.iter().map(|s| s.server_id.clone()).fold(
+                rs.load_balancer(c.load_balancer_id.clone()),
+                ReadSet::instance,
+            ),
+            Command::LockInstance(c) => rs.instance(c.instance_id.clone()),
+            Command::UnlockInstance(c) => rs.instance(c.instance_id.clone()),
+            Command::CreateAutoSnapshot(c) => rs.disk(c.disk_id.clone()),
         }
-    }
-
-    /// The response body fields besides `RequestId`, from the events the
-    /// command appended: the new id of a creating action, as ECS returns it.
-    pub fn reply(&self, events: &[Event]) -> Map<String, Value> {
-        let mut body = Map::new();
-        match self {
-            Command::CreateInstance(_) => {
-                if let Some(Event::InstanceCreated(e)) = events.first() {
-                    body.insert("InstanceId".into(), json!(e.instance_id.as_str()));
-                }
-            }
-            Command::CreateDisk(_) => {
-                if let Some(Event::DiskCreated(e)) = events.first() {
-                    body.insert("DiskId".into(), json!(e.disk_id.as_str()));
-                }
-            }
-            Command::CreateSnapshot(_) | Command::CreateAutoSnapshot(_) => {
-                if let Some(Event::SnapshotCreated(e)) = events.first() {
-                    body.insert("SnapshotId".into(), json!(e.snapshot_id.as_str()));
-                }
-            }
-            Command::AddBackendServers(c) => {
-                body.insert("LoadBalancerId".into(), json!(c.load_balancer_id.as_str()));
-                let servers: Vec<Value> = c
-                    .servers
-                    .iter()
-                    .map(|s| json!({"ServerId": s.server_id.as_str(), "Weight": s.weight}))
-                    .collect();
-                body.insert("BackendServers".into(), json!({ "BackendServer": servers }));
-            }
-            Command::RemoveBackendServers(c) => {
-                body.insert("LoadBalancerId".into(), json!(c.load_balancer_id.as_str()));
-                let servers: Vec<Value> = c
-                    .servers
-                    .iter()
-                    .map(|s| json!({"ServerId": s.server_id.as_str()}))
-                    .collect();
-                body.insert("BackendServers".into(), json!({ "BackendServer": servers }));
-            }
-            _ => {}
-        }
-        body
     }
 }
