@@ -3,6 +3,7 @@
 
 use ecs_ledger::core::testing::Scenario;
 use ecs_ledger::model::Code;
+use ecs_ledger::model::values::{InstanceStatus, LockReason};
 
 /// A condition of one row of the table, as a scenario can set it up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,46 +49,31 @@ fn delete_with(conds: &[Cond]) -> (Option<Code>, usize, Scenario) {
     if has(OtherAccount) {
         s.as_account("someone-else");
     }
-    s.given_request("CreateInstance", &create);
-    let id = s.state().instances.keys().next().cloned().unwrap();
+    // The world is given as events: no command but DeleteInstance runs.
+    let id = if has(Pending) {
+        s.given_pending_instance(&create)
+    } else {
+        s.given_stopped_instance(&create)
+    };
     let id_str = id.as_str().to_owned();
-    if !has(Pending) {
-        s.advance(5);
-        let running = has(NotStopped) || has(ForcedWhileSecurityLocked);
-        if running {
-            s.given_request("StartInstance", &[("InstanceId", &id_str)]);
-            // Rows 7 and 8 together: a forced release of a security-locked
-            // instance that is Starting (neither Stopped nor Running).
-            if !(has(NotStopped) && has(ForcedWhileSecurityLocked)) {
-                s.advance(3);
-            }
-        }
+    if has(Pending) {
+        // Still being created: no status change.
+    } else if has(ForcedWhileSecurityLocked) && has(NotStopped) {
+        // Rows 7 and 8 together: a forced release of a security-locked
+        // instance that is Starting (neither Stopped nor Running).
+        s.given_status(&id, InstanceStatus::Starting);
+    } else if has(NotStopped) || has(ForcedWhileSecurityLocked) {
+        s.given_status(&id, InstanceStatus::Starting);
+        s.given_status(&id, InstanceStatus::Running);
     }
     if has(Route) {
-        s.given_request(
-            "CreateRouteEntry",
-            &[
-                ("RouteTableId", "vtb-routes0001"),
-                ("DestinationCidrBlock", "10.0.0.0/24"),
-                ("NextHopId", &id_str),
-            ],
-        );
+        s.given_route("vtb-routes0001", "10.0.0.0/24", &id);
     }
     if has(Backend) {
-        let servers = format!(r#"[{{"ServerId":"{id_str}","Weight":"100"}}]"#);
-        s.given_request(
-            "AddBackendServers",
-            &[
-                ("LoadBalancerId", "lb-balance0001"),
-                ("BackendServers", &servers),
-            ],
-        );
+        s.given_backend("lb-balance0001", &id);
     }
     if has(ForcedWhileSecurityLocked) {
-        s.given_request(
-            "LockInstance",
-            &[("InstanceId", &id_str), ("LockReason", "security")],
-        );
+        s.given_lock(&id, LockReason::Security);
     }
     s.as_account("default");
     let instance_param = if has(Missing) {
@@ -169,7 +155,7 @@ fn row_03_unknown_or_released_instance_is_not_found() {
     assert_eq!(e.code().as_str(), "InvalidInstanceId.NotFound");
     assert_eq!(e.message(), "The specified InstanceId does not exist.");
     let i = s.given_stopped_instance(&[]);
-    s.given_request("DeleteInstance", &[("InstanceId", i.as_str())]);
+    s.given_released(&i);
     s.when("DeleteInstance", &[("InstanceId", i.as_str())])
         .then_error(Code::InstanceNotFound);
 }
@@ -184,8 +170,7 @@ fn row_03_another_accounts_instance_is_not_found() {
 fn row_04_pending_instance_is_initializing_even_with_force() {
     expect(&[Pending], Code::InstanceInitializing);
     let mut s = Scenario::new();
-    let events = s.given_request("CreateInstance", &[]);
-    let id = events[0].event.tags()[0].unwrap().to_owned();
+    let id = s.given_pending_instance(&[]).to_string();
     let e = s
         .when("DeleteInstance", &[("InstanceId", &id), ("Force", "true")])
         .then_error(Code::InstanceInitializing);
@@ -269,15 +254,12 @@ fn row_07_security_locked_instance_can_be_stopped_then_released() {
         ("DataDisk.1.Size", "40"),
         ("DataDisk.1.DeleteWithInstance", "false"),
     ]);
-    s.given_request(
-        "LockInstance",
-        &[("InstanceId", i.as_str()), ("LockReason", "security")],
-    );
+    s.given_lock(&i, LockReason::Security);
     // Without Force, a Running locked instance falls to row 8, not row 7.
     s.when("DeleteInstance", &[("InstanceId", i.as_str())])
         .then_error(Code::IncorrectInstanceStatus);
-    s.given_request("StopInstance", &[("InstanceId", i.as_str())]);
-    s.advance(3);
+    s.given_status(&i, InstanceStatus::Stopping);
+    s.given_status(&i, InstanceStatus::Stopped);
     // Stopped: even Force is allowed, and every disk goes (SecurityLock).
     let events = s
         .when(
@@ -307,14 +289,14 @@ fn row_08_not_stopped_is_incorrect_instance_status() {
 fn row_08_starting_and_stopping_are_refused_even_with_force() {
     let mut s = Scenario::new();
     let i = s.given_stopped_instance(&[]);
-    s.given_request("StartInstance", &[("InstanceId", i.as_str())]);
+    s.given_status(&i, InstanceStatus::Starting);
     s.when(
         "DeleteInstance",
         &[("InstanceId", i.as_str()), ("Force", "true")],
     )
     .then_error(Code::IncorrectInstanceStatus);
-    s.advance(3);
-    s.given_request("StopInstance", &[("InstanceId", i.as_str())]);
+    s.given_status(&i, InstanceStatus::Running);
+    s.given_status(&i, InstanceStatus::Stopping);
     s.when(
         "DeleteInstance",
         &[("InstanceId", i.as_str()), ("Force", "true")],
@@ -350,13 +332,7 @@ fn row_09_route_entry_next_hop_is_dependency_violation() {
     assert_eq!(e.code().as_str(), "DependencyViolation.RouteEntry");
     assert_eq!(e.message(), "Specified instance is used by route entry.");
     // Once the route entry is gone, the release goes through.
-    s.given_request(
-        "DeleteRouteEntry",
-        &[
-            ("RouteTableId", "vtb-routes0001"),
-            ("DestinationCidrBlock", "10.0.0.0/24"),
-        ],
-    );
+    s.given_route_removed("vtb-routes0001", "10.0.0.0/24");
     s.when("DeleteInstance", &[("InstanceId", id.as_str())])
         .then_ok();
 }
@@ -375,14 +351,7 @@ fn row_10_load_balancer_backend_is_dependency_violation() {
         e.message(),
         "Specified operation is denied as your instance is using by another product."
     );
-    let servers = format!(r#"["{id}"]"#);
-    s.given_request(
-        "RemoveBackendServers",
-        &[
-            ("LoadBalancerId", "lb-balance0001"),
-            ("BackendServers", &servers),
-        ],
-    );
+    s.given_backend_removed("lb-balance0001", &id);
     s.when("DeleteInstance", &[("InstanceId", id.as_str())])
         .then_ok();
 }

@@ -4,6 +4,7 @@
 use ecs_ledger::core::testing::{Scenario, types};
 use ecs_ledger::model::Code;
 use ecs_ledger::model::id::InstanceId;
+use ecs_ledger::model::values::InstanceStatus;
 
 fn batch(ids: &[&str]) -> Vec<(String, String)> {
     ids.iter()
@@ -69,7 +70,7 @@ fn a_repeated_id_is_invalid_parameter() {
 fn all_or_nothing_the_first_failure_names_its_instance_and_nothing_is_appended() {
     let mut s = Scenario::new();
     let ids = stopped(&mut s, 3);
-    s.given_request("StartInstance", &[("InstanceId", ids[1].as_str())]);
+    s.given_status(&ids[1], InstanceStatus::Starting);
     let before = s.log.len();
     let e = run(
         &mut s,

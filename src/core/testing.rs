@@ -195,12 +195,25 @@ impl Scenario {
         format!("given{:015}", self.given_ids)
     }
 
+    /// Given: an instance still being created (`Pending`), built from events.
+    pub fn given_pending_instance(&mut self, params: &[(&str, &str)]) -> InstanceId {
+        self.given_stopped_instance_events(params, false)
+    }
+
     /// Given: a `Stopped` instance, built from events (no CreateInstance runs).
     /// `params` says what it has, as CreateInstance would take it:
     /// `DataDisk.N.Size`, `DataDisk.N.DeleteWithInstance` (default true),
     /// `DataDisk.N.DeleteAutoSnapshot` (default false), `SystemDisk.Size`,
     /// `InstanceChargeType` (`PrePaid` with `Period` months), `DeletionProtection`.
     pub fn given_stopped_instance(&mut self, params: &[(&str, &str)]) -> InstanceId {
+        self.given_stopped_instance_events(params, true)
+    }
+
+    fn given_stopped_instance_events(
+        &mut self,
+        params: &[(&str, &str)],
+        ready: bool,
+    ) -> InstanceId {
         let spec = Spec::of(params);
         let id =
             InstanceId::parse(&format!("i-{}", self.fresh())).unwrap_or_else(|_| unreachable!());
@@ -222,7 +235,12 @@ impl Scenario {
                 },
                 expired_time,
                 deletion_protection: spec.deletion_protection,
-                ready_at: now,
+                ready_at: if ready {
+                    now
+                } else {
+                    now.add_secs(i64::from(self.durations.create_secs))
+                        .unwrap_or(now)
+                },
                 instance_name: String::new(),
                 instance_type: String::new(),
                 image_id: String::new(),
@@ -258,11 +276,13 @@ impl Scenario {
                 .into(),
             );
         }
-        events.push(status(
-            &id,
-            InstanceStatus::Pending,
-            InstanceStatus::Stopped,
-        ));
+        if ready {
+            events.push(status(
+                &id,
+                InstanceStatus::Pending,
+                InstanceStatus::Stopped,
+            ));
+        }
         self.given(events);
         id
     }
@@ -352,6 +372,58 @@ impl Scenario {
             next_hop_type: NextHopType::Instance,
         }
         .into()]);
+    }
+
+    /// Given: the route entry of `table` for `cidr` was removed.
+    pub fn given_route_removed(&mut self, table: &str, cidr: &str) {
+        let route_table_id = RouteTableId::parse(table).unwrap_or_else(|e| panic!("{table}: {e}"));
+        let next_hop_id = self
+            .state()
+            .route_tables
+            .get(&route_table_id)
+            .and_then(|t| t.entries.get(cidr).cloned())
+            .unwrap_or_else(|| panic!("no route {cidr} in {table}"));
+        self.given([crate::model::event::RouteEntryDeleted {
+            route_table_id,
+            destination_cidr_block: cidr.into(),
+            next_hop_id,
+        }
+        .into()]);
+    }
+
+    /// Given: `id` is no longer a backend server of load balancer `lb`.
+    pub fn given_backend_removed(&mut self, lb: &str, id: &InstanceId) {
+        let load_balancer_id = LoadBalancerId::parse(lb).unwrap_or_else(|e| panic!("{lb}: {e}"));
+        self.given([crate::model::event::BackendServerRemoved {
+            load_balancer_id,
+            server_id: id.clone(),
+        }
+        .into()]);
+    }
+
+    /// Given: `id` was released (with its disks, as a plain release would).
+    pub fn given_released(&mut self, id: &InstanceId) {
+        let disks = self.disks_of(id);
+        let mut events: Vec<Event> = vec![
+            crate::model::event::InstanceReleased {
+                instance_id: id.clone(),
+                previous_status: InstanceStatus::Stopped,
+                forced: false,
+                security_locked: false,
+            }
+            .into(),
+        ];
+        for disk_id in disks {
+            events.push(
+                crate::model::event::DiskReleased {
+                    disk_id,
+                    instance_id: Some(id.clone()),
+                    reason: crate::model::values::DiskReleaseReason::DeleteWithInstance,
+                }
+                .into(),
+            );
+        }
+        self.given(events);
     }
 
     /// Given: `id` is a backend server of load balancer `lb`.
