@@ -88,7 +88,7 @@ pub fn replay<S: Storage>(
                 {
                     break 'fold;
                 }
-                evolve(&mut state, &recorded);
+                evolve(&mut state, &recorded).map_err(|e| LogError::Inconsistent(e.to_string()))?;
                 seq = recorded.seq;
                 time = Some(recorded.time);
                 progress(seq);

@@ -14,7 +14,7 @@ use ecs_ledger::log::{Condition, EventLog, LogError};
 use ecs_ledger::model::Code;
 use ecs_ledger::model::ctx::Durations;
 use ecs_ledger::model::event::Recorded;
-use ecs_ledger::model::id::Account;
+use ecs_ledger::model::id::{Account, EventId};
 use ecs_ledger::model::time::Timestamp;
 use ecs_ledger::storage::Storage;
 use ecs_ledger::storage::memory::MemoryStorage;
@@ -478,4 +478,31 @@ fn a_conditional_append_is_refused_with_expected_and_actual_positions() {
     assert_eq!(conflict.tag, disk);
     log.check(&Condition::new([disk.clone()], 2)).unwrap();
     log.check(&Condition::new(["d-untouched0001"], 0)).unwrap();
+}
+
+/// Evolve is strict: a log holding an event that does not fit the records
+/// before it (here a disk created twice) was not written by this model, and
+/// opening it fails with the seq and the reason instead of folding on.
+#[test]
+fn a_log_whose_events_do_not_fit_is_refused_when_opened() {
+    let storage = MemoryStorage::new();
+    let ledger = Ledger::with_storage(storage.clone(), Config::seeded(3)).unwrap();
+    ledger
+        .execute(Request::new("CreateDisk", [("Size", "20")]).at(t(0)))
+        .unwrap();
+    ledger.close().unwrap();
+    let mut log = EventLog::open(storage.clone()).unwrap();
+    let mut again = log.read(1).unwrap().unwrap();
+    again.seq = 2;
+    again.event_id = EventId::derived(&again.request_id, 2);
+    let mut append = log.begin();
+    append.record(&again).unwrap();
+    log.commit(append).unwrap();
+    drop(log);
+    let Err(e) = Ledger::with_storage(storage, Config::seeded(3)) else {
+        panic!("a log that does not fold must not open");
+    };
+    let message = e.to_string();
+    assert!(message.contains("event 2 (DiskCreated)"), "{message}");
+    assert!(message.contains("already holds"), "{message}");
 }

@@ -22,6 +22,7 @@ use crate::model::event::{Event, Recorded};
 use crate::model::id::{Account, EventId, InstanceId, RequestId};
 use crate::model::limits;
 use crate::model::scheduler::{self, Due};
+use crate::model::state::Inconsistent;
 use crate::model::time::Timestamp;
 use crate::query::Query;
 
@@ -136,15 +137,22 @@ impl Machine {
 
     /// Folds records appended by someone else (another process's writes,
     /// a log being replayed) into the machine.
-    pub fn absorb(&mut self, recorded: &Recorded) {
+    ///
+    /// # Errors
+    /// [`Inconsistent`] when the record does not fit the records before it
+    /// (an event about a record that does not exist, or one that creates a
+    /// record that already exists): the log was not written by this model.
+    /// The machine is unchanged then.
+    pub fn absorb(&mut self, recorded: &Recorded) -> Result<(), Inconsistent> {
         assert_eq!(
             recorded.seq,
             self.position + 1,
             "records arrive in Seq order"
         );
-        self.world.apply(recorded);
+        self.world.apply(recorded)?;
         self.position = recorded.seq;
         self.clock = self.clock.max(recorded.time);
+        Ok(())
     }
 
     /// Moves the clock (never backwards): a clock stored apart from the records.
@@ -245,7 +253,11 @@ impl Machine {
                 account: account.clone(),
                 event,
             };
-            self.world.apply(&recorded);
+            // The machine decided these events against its own records: an
+            // event that does not fit them is a bug, never an input.
+            if let Err(e) = self.world.apply(&recorded) {
+                panic!("invariant broken: a decision made an event that does not fit: {e}");
+            }
             self.position = recorded.seq;
             out.push(recorded);
         }

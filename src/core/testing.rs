@@ -170,7 +170,9 @@ impl Scenario {
                 account: self.account.clone(),
                 event,
             };
-            self.machine.absorb(&recorded);
+            if let Err(e) = self.machine.absorb(&recorded) {
+                panic!("given events that do not fit the scenario: {e}");
+            }
             self.log.push(recorded.clone());
             out.push(recorded);
         }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::model::event::{Event, Recorded};
 use crate::model::id::{Account, DiskId, InstanceId, SnapshotId};
-use crate::model::state::{Disk, Instance, Snapshot, State, evolve};
+use crate::model::state::{Disk, Inconsistent, Instance, Snapshot, State, evolve};
 use crate::model::time::Timestamp;
 
 /// Records of one kind by account and creation seq (each record is created by
@@ -73,10 +73,11 @@ impl World {
         self.state
     }
 
-    /// Folds one recorded event in, keeping the indices current.
-    pub fn apply(&mut self, recorded: &Recorded) {
+    /// Folds one recorded event in, keeping the indices current; refuses
+    /// (changing nothing) an event that does not fit the records.
+    pub fn apply(&mut self, recorded: &Recorded) -> Result<(), Inconsistent> {
         let leaving = self.leaving(&recorded.event);
-        evolve(&mut self.state, recorded);
+        evolve(&mut self.state, recorded)?;
         match leaving {
             Some(Leaving::Instance(key)) => {
                 self.instances.remove(&key);
@@ -108,6 +109,7 @@ impl World {
             let id = id.clone();
             self.refresh_timer(&id);
         }
+        Ok(())
     }
 
     /// The listing entry an event removes, read before the record goes.

@@ -371,8 +371,9 @@ fn replay_tail<S: Storage>(log: &EventLog<S>, machine: &mut Machine) -> Result<(
                 recorded.seq
             )));
         }
-        machine.absorb(&recorded);
-        Ok(())
+        machine
+            .absorb(&recorded)
+            .map_err(|e| LogError::Inconsistent(e.to_string()))
     })?;
     if machine.position() != log.head().seq {
         return Err(LogError::Inconsistent(format!(

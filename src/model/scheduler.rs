@@ -10,7 +10,7 @@ use crate::model::event::{
     Event, InstanceExpired, InstanceLocked, InstanceStatusChanged, Recorded,
 };
 use crate::model::id::{Account, EventId, RequestId};
-use crate::model::state::{Instance, State, evolve};
+use crate::model::state::{Instance, State, evolve_partial};
 use crate::model::time::Timestamp;
 use crate::model::values::{ChargeType, InstanceStatus, LockReason, StatusReason};
 
@@ -74,7 +74,7 @@ pub fn due_for(instance: &Instance, until: Timestamp, out: &mut Vec<Due>) {
             return;
         }
         for event in &events {
-            evolve(&mut scratch, &placeholder(at, event.clone()));
+            evolve_partial(&mut scratch, &placeholder(at, event.clone()));
         }
         out.push(Due {
             at,

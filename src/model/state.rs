@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::event::{Event, Recorded};
+use crate::model::event::{self, Event, Recorded};
 use crate::model::id::{Account, DiskId, InstanceId, LoadBalancerId, RouteTableId, SnapshotId};
 use crate::model::time::Timestamp;
 use crate::model::values::{
@@ -242,13 +242,26 @@ impl State {
         self.snapshots.get(id).filter(|s| &s.account == account)
     }
 
-    /// Folds a sequence of recorded events.
+    /// Folds a sequence of recorded events, any subset of a log (records
+    /// not there are left alone: see [`evolve_partial`]).
     pub fn fold<'a>(events: impl IntoIterator<Item = &'a Recorded>) -> Self {
         let mut state = Self::new();
         for r in events {
-            evolve(&mut state, r);
+            evolve_partial(&mut state, r);
         }
         state
+    }
+
+    /// Folds a whole log from its first event, refusing one that does not
+    /// fit (see [`evolve`]).
+    pub fn replay<'a>(
+        events: impl IntoIterator<Item = &'a Recorded>,
+    ) -> Result<Self, Inconsistent> {
+        let mut state = Self::new();
+        for r in events {
+            evolve(&mut state, r)?;
+        }
+        Ok(state)
     }
 
     /// Keeps only the records whose tag is in `tags` (plus the snapshots of kept
@@ -301,234 +314,403 @@ impl State {
     }
 }
 
-/// Applies one recorded event to the state. Pure, total, never fails: an event
-/// about a record that is not loaded leaves that record alone.
-pub fn evolve(state: &mut State, recorded: &Recorded) {
-    let at = recorded.time;
-    match &recorded.event {
-        Event::InstanceCreated(e) => {
-            state.instances.insert(
-                e.instance_id.clone(),
-                Instance {
-                    id: e.instance_id.clone(),
-                    account: recorded.account.clone(),
-                    status: InstanceStatus::Pending,
-                    status_until: Some(e.ready_at),
-                    charge_type: e.instance_charge_type,
-                    expired_time: e.expired_time,
-                    expired: false,
-                    deletion_protection: e.deletion_protection,
-                    locks: BTreeMap::new(),
-                    disks: Vec::new(),
-                    routes: BTreeSet::new(),
-                    load_balancers: BTreeSet::new(),
-                    creation_time: at,
-                    created_seq: recorded.seq,
-                    attributes: InstanceAttributes {
-                        instance_name: e.instance_name.clone(),
-                        instance_type: e.instance_type.clone(),
-                        image_id: e.image_id.clone(),
-                        region_id: e.region_id.clone(),
-                        zone_id: e.zone_id.clone(),
-                        description: e.description.clone(),
-                    },
-                },
-            );
+/// An event names a record the state does not hold (or creates one it
+/// already holds): the events are not a log this state is the fold of.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {seq} ({event}) names {what} {id}, which the state {how}")]
+pub struct Inconsistent {
+    /// The event's seq.
+    pub seq: u64,
+    /// The event's type.
+    pub event: &'static str,
+    /// The kind of record.
+    pub what: &'static str,
+    /// Its id.
+    pub id: String,
+    /// "does not hold" or "already holds".
+    pub how: &'static str,
+}
+
+/// Applies one recorded event to a state that is the fold of every event
+/// before it: each record the event changes must be there (and a record it
+/// creates must not). Pure; on an inconsistency nothing is changed.
+///
+/// Records an event may outlive are not required: a release removes the
+/// instance first, then releases or detaches its disks, then retains or
+/// releases their snapshots.
+pub fn evolve(state: &mut State, recorded: &Recorded) -> Result<(), Inconsistent> {
+    check(state, recorded)?;
+    evolve_partial(state, recorded);
+    Ok(())
+}
+
+/// The records an event needs, checked (see [`evolve`]).
+fn check(state: &State, r: &Recorded) -> Result<(), Inconsistent> {
+    let missing = |what, id: &str| Inconsistent {
+        seq: r.seq,
+        event: r.event.type_name(),
+        what,
+        id: id.to_owned(),
+        how: "does not hold",
+    };
+    let present = |what, id: &str| Inconsistent {
+        seq: r.seq,
+        event: r.event.type_name(),
+        what,
+        id: id.to_owned(),
+        how: "already holds",
+    };
+    let need_instance = |id: &InstanceId| {
+        state
+            .instances
+            .contains_key(id)
+            .then_some(())
+            .ok_or_else(|| missing("instance", id.as_str()))
+    };
+    let need_disk = |id: &DiskId| {
+        state
+            .disks
+            .contains_key(id)
+            .then_some(())
+            .ok_or_else(|| missing("disk", id.as_str()))
+    };
+    let need_snapshot = |id: &SnapshotId| {
+        state
+            .snapshots
+            .contains_key(id)
+            .then_some(())
+            .ok_or_else(|| missing("snapshot", id.as_str()))
+    };
+    match &r.event {
+        Event::InstanceCreated(e) if state.instances.contains_key(&e.instance_id) => {
+            Err(present("instance", e.instance_id.as_str()))
         }
-        Event::DiskCreated(e) => {
-            state.disks.insert(
-                e.disk_id.clone(),
-                Disk {
-                    id: e.disk_id.clone(),
-                    account: recorded.account.clone(),
-                    disk_type: e.disk_type,
-                    status: if e.instance_id.is_some() {
-                        DiskStatus::InUse
-                    } else {
-                        DiskStatus::Available
-                    },
-                    size: e.size,
-                    category: e.category.clone(),
-                    name: e.disk_name.clone(),
-                    delete_with_instance: e.delete_with_instance,
-                    delete_auto_snapshot: e.delete_auto_snapshot,
-                    instance_id: e.instance_id.clone(),
-                    charge_type: e.disk_charge_type,
-                    snapshots: Vec::new(),
-                    creation_time: at,
-                    created_seq: recorded.seq,
-                },
-            );
-            if let Some(i) = e
-                .instance_id
-                .as_ref()
-                .and_then(|i| state.instances.get_mut(i))
-            {
-                i.disks.push(e.disk_id.clone());
-            }
+        Event::DiskCreated(e) if state.disks.contains_key(&e.disk_id) => {
+            Err(present("disk", e.disk_id.as_str()))
         }
-        Event::InstanceStatusChanged(e) => {
-            if let Some(i) = state.instances.get_mut(&e.instance_id) {
-                i.status = e.to;
-                i.status_until = e.until;
-            }
+        Event::DiskCreated(e) => e.instance_id.as_ref().map_or(Ok(()), need_instance),
+        Event::SnapshotCreated(e) if state.snapshots.contains_key(&e.snapshot_id) => {
+            Err(present("snapshot", e.snapshot_id.as_str()))
         }
-        Event::InstanceExpired(e) => {
-            if let Some(i) = state.instances.get_mut(&e.instance_id) {
-                i.expired = true;
-            }
-        }
-        Event::InstanceLocked(e) => {
-            if let Some(i) = state.instances.get_mut(&e.instance_id) {
-                i.locks.insert(e.lock_reason, e.lock_msg.clone());
-            }
-        }
-        Event::InstanceUnlocked(e) => {
-            if let Some(i) = state.instances.get_mut(&e.instance_id) {
-                i.locks.remove(&e.lock_reason);
-            }
-        }
-        Event::InstanceAttributeChanged(e) => {
-            if let Some(i) = state.instances.get_mut(&e.instance_id) {
-                if let Some(dp) = e.deletion_protection {
-                    i.deletion_protection = dp;
-                }
-                if let Some(name) = &e.instance_name {
-                    i.attributes.instance_name = name.clone();
-                }
-                if let Some(d) = &e.description {
-                    i.attributes.description = d.clone();
-                }
-            }
-        }
-        Event::InstanceRenewed(e) => {
-            if let Some(i) = state.instances.get_mut(&e.instance_id) {
-                i.expired_time = Some(e.expired_time);
-                i.expired = false;
-            }
-        }
-        Event::InstanceReleased(e) => {
-            state.instances.remove(&e.instance_id);
-        }
+        Event::SnapshotCreated(e) => need_disk(&e.disk_id),
+        Event::InstanceStatusChanged(e) => need_instance(&e.instance_id),
+        Event::InstanceExpired(e) => need_instance(&e.instance_id),
+        Event::InstanceLocked(e) => need_instance(&e.instance_id),
+        Event::InstanceUnlocked(e) => need_instance(&e.instance_id),
+        Event::InstanceAttributeChanged(e) => need_instance(&e.instance_id),
+        Event::InstanceRenewed(e) => need_instance(&e.instance_id),
+        Event::InstanceReleased(e) => need_instance(&e.instance_id),
         Event::DiskAttached(e) => {
-            if let Some(d) = state.disks.get_mut(&e.disk_id) {
-                d.status = DiskStatus::InUse;
-                d.instance_id = Some(e.instance_id.clone());
-                d.delete_with_instance = e.delete_with_instance;
-            }
-            if let Some(i) = state.instances.get_mut(&e.instance_id) {
-                i.disks.push(e.disk_id.clone());
-            }
+            need_disk(&e.disk_id).and_then(|()| need_instance(&e.instance_id))
         }
-        Event::DiskDetached(e) => {
-            if let Some(d) = state.disks.get_mut(&e.disk_id) {
-                d.status = DiskStatus::Available;
-                d.instance_id = None;
-                d.charge_type = ChargeType::PostPaid;
-                d.delete_with_instance = false;
-            }
-            if let Some(i) = state.instances.get_mut(&e.instance_id) {
-                i.disks.retain(|d| d != &e.disk_id);
-            }
+        Event::DiskDetached(e) => need_disk(&e.disk_id),
+        Event::DiskAttributeChanged(e) => need_disk(&e.disk_id),
+        Event::DiskReleased(e) => need_disk(&e.disk_id),
+        Event::SnapshotReleased(e) => need_snapshot(&e.snapshot_id),
+        Event::SnapshotRetained(e) => need_snapshot(&e.snapshot_id),
+        Event::RouteEntryCreated(e) => need_instance(&e.next_hop_id),
+        Event::BackendServerAdded(e) => need_instance(&e.server_id),
+        Event::InstanceCreated(_)
+        | Event::RouteEntryDeleted(_)
+        | Event::BackendServerRemoved(_) => Ok(()),
+    }
+}
+
+/// Applies one recorded event to a state that holds only some records (one
+/// resource's history, a scratch copy): an event about a record that is not
+/// there leaves it alone. Pure and total. For the fold of a whole log, use
+/// [`evolve`], which refuses an event that does not fit.
+pub fn evolve_partial(state: &mut State, recorded: &Recorded) {
+    match &recorded.event {
+        Event::InstanceCreated(e) => instance_created(state, recorded, e),
+        Event::DiskCreated(e) => disk_created(state, recorded, e),
+        Event::InstanceStatusChanged(e) => instance_status_changed(state, recorded, e),
+        Event::InstanceExpired(e) => instance_expired(state, recorded, e),
+        Event::InstanceLocked(e) => instance_locked(state, recorded, e),
+        Event::InstanceUnlocked(e) => instance_unlocked(state, recorded, e),
+        Event::InstanceAttributeChanged(e) => instance_attribute_changed(state, recorded, e),
+        Event::InstanceRenewed(e) => instance_renewed(state, recorded, e),
+        Event::InstanceReleased(e) => instance_released(state, recorded, e),
+        Event::DiskAttached(e) => disk_attached(state, recorded, e),
+        Event::DiskDetached(e) => disk_detached(state, recorded, e),
+        Event::DiskAttributeChanged(e) => disk_attribute_changed(state, recorded, e),
+        Event::DiskReleased(e) => disk_released(state, recorded, e),
+        Event::SnapshotCreated(e) => snapshot_created(state, recorded, e),
+        Event::SnapshotReleased(e) => snapshot_released(state, recorded, e),
+        Event::SnapshotRetained(e) => snapshot_retained(state, recorded, e),
+        Event::RouteEntryCreated(e) => route_entry_created(state, recorded, e),
+        Event::RouteEntryDeleted(e) => route_entry_deleted(state, recorded, e),
+        Event::BackendServerAdded(e) => backend_server_added(state, recorded, e),
+        Event::BackendServerRemoved(e) => backend_server_removed(state, recorded, e),
+    }
+}
+
+fn instance_created(state: &mut State, recorded: &Recorded, e: &event::InstanceCreated) {
+    let at = recorded.time;
+    state.instances.insert(
+        e.instance_id.clone(),
+        Instance {
+            id: e.instance_id.clone(),
+            account: recorded.account.clone(),
+            status: InstanceStatus::Pending,
+            status_until: Some(e.ready_at),
+            charge_type: e.instance_charge_type,
+            expired_time: e.expired_time,
+            expired: false,
+            deletion_protection: e.deletion_protection,
+            locks: BTreeMap::new(),
+            disks: Vec::new(),
+            routes: BTreeSet::new(),
+            load_balancers: BTreeSet::new(),
+            creation_time: at,
+            created_seq: recorded.seq,
+            attributes: InstanceAttributes {
+                instance_name: e.instance_name.clone(),
+                instance_type: e.instance_type.clone(),
+                image_id: e.image_id.clone(),
+                region_id: e.region_id.clone(),
+                zone_id: e.zone_id.clone(),
+                description: e.description.clone(),
+            },
+        },
+    );
+}
+
+fn disk_created(state: &mut State, recorded: &Recorded, e: &event::DiskCreated) {
+    let at = recorded.time;
+    state.disks.insert(
+        e.disk_id.clone(),
+        Disk {
+            id: e.disk_id.clone(),
+            account: recorded.account.clone(),
+            disk_type: e.disk_type,
+            status: if e.instance_id.is_some() {
+                DiskStatus::InUse
+            } else {
+                DiskStatus::Available
+            },
+            size: e.size,
+            category: e.category.clone(),
+            name: e.disk_name.clone(),
+            delete_with_instance: e.delete_with_instance,
+            delete_auto_snapshot: e.delete_auto_snapshot,
+            instance_id: e.instance_id.clone(),
+            charge_type: e.disk_charge_type,
+            snapshots: Vec::new(),
+            creation_time: at,
+            created_seq: recorded.seq,
+        },
+    );
+    if let Some(i) = e
+        .instance_id
+        .as_ref()
+        .and_then(|i| state.instances.get_mut(i))
+    {
+        i.disks.push(e.disk_id.clone());
+    }
+}
+
+fn instance_status_changed(
+    state: &mut State,
+    recorded: &Recorded,
+    e: &event::InstanceStatusChanged,
+) {
+    let _ = recorded;
+    if let Some(i) = state.instances.get_mut(&e.instance_id) {
+        i.status = e.to;
+        i.status_until = e.until;
+    }
+}
+
+fn instance_expired(state: &mut State, recorded: &Recorded, e: &event::InstanceExpired) {
+    let _ = recorded;
+    if let Some(i) = state.instances.get_mut(&e.instance_id) {
+        i.expired = true;
+    }
+}
+
+fn instance_locked(state: &mut State, recorded: &Recorded, e: &event::InstanceLocked) {
+    let _ = recorded;
+    if let Some(i) = state.instances.get_mut(&e.instance_id) {
+        i.locks.insert(e.lock_reason, e.lock_msg.clone());
+    }
+}
+
+fn instance_unlocked(state: &mut State, recorded: &Recorded, e: &event::InstanceUnlocked) {
+    let _ = recorded;
+    if let Some(i) = state.instances.get_mut(&e.instance_id) {
+        i.locks.remove(&e.lock_reason);
+    }
+}
+
+fn instance_attribute_changed(
+    state: &mut State,
+    recorded: &Recorded,
+    e: &event::InstanceAttributeChanged,
+) {
+    let _ = recorded;
+    if let Some(i) = state.instances.get_mut(&e.instance_id) {
+        if let Some(dp) = e.deletion_protection {
+            i.deletion_protection = dp;
         }
-        Event::DiskAttributeChanged(e) => {
-            if let Some(d) = state.disks.get_mut(&e.disk_id) {
-                if let Some(v) = e.delete_with_instance {
-                    d.delete_with_instance = v;
-                }
-                if let Some(v) = e.delete_auto_snapshot {
-                    d.delete_auto_snapshot = v;
-                }
-            }
+        if let Some(name) = &e.instance_name {
+            i.attributes.instance_name = name.clone();
         }
-        Event::DiskReleased(e) => {
-            state.disks.remove(&e.disk_id);
-            if let Some(i) = e
-                .instance_id
-                .as_ref()
-                .and_then(|i| state.instances.get_mut(i))
-            {
-                i.disks.retain(|d| d != &e.disk_id);
-            }
+        if let Some(d) = &e.description {
+            i.attributes.description = d.clone();
         }
-        Event::SnapshotCreated(e) => {
-            state.snapshots.insert(
-                e.snapshot_id.clone(),
-                Snapshot {
-                    id: e.snapshot_id.clone(),
-                    account: recorded.account.clone(),
-                    snapshot_type: e.snapshot_type,
-                    source_disk_id: e.disk_id.clone(),
-                    source_disk_type: e.source_disk_type,
-                    source_disk_size: e.source_disk_size,
-                    name: e.snapshot_name.clone(),
-                    retained: false,
-                    creation_time: at,
-                    created_seq: recorded.seq,
-                },
-            );
-            if let Some(d) = state.disks.get_mut(&e.disk_id) {
-                d.snapshots.push(e.snapshot_id.clone());
-            }
+    }
+}
+
+fn instance_renewed(state: &mut State, recorded: &Recorded, e: &event::InstanceRenewed) {
+    let _ = recorded;
+    if let Some(i) = state.instances.get_mut(&e.instance_id) {
+        i.expired_time = Some(e.expired_time);
+        i.expired = false;
+    }
+}
+
+fn instance_released(state: &mut State, recorded: &Recorded, e: &event::InstanceReleased) {
+    let _ = recorded;
+    state.instances.remove(&e.instance_id);
+}
+
+fn disk_attached(state: &mut State, recorded: &Recorded, e: &event::DiskAttached) {
+    let _ = recorded;
+    if let Some(d) = state.disks.get_mut(&e.disk_id) {
+        d.status = DiskStatus::InUse;
+        d.instance_id = Some(e.instance_id.clone());
+        d.delete_with_instance = e.delete_with_instance;
+    }
+    if let Some(i) = state.instances.get_mut(&e.instance_id) {
+        i.disks.push(e.disk_id.clone());
+    }
+}
+
+fn disk_detached(state: &mut State, recorded: &Recorded, e: &event::DiskDetached) {
+    let _ = recorded;
+    if let Some(d) = state.disks.get_mut(&e.disk_id) {
+        d.status = DiskStatus::Available;
+        d.instance_id = None;
+        d.charge_type = ChargeType::PostPaid;
+        d.delete_with_instance = false;
+    }
+    if let Some(i) = state.instances.get_mut(&e.instance_id) {
+        i.disks.retain(|d| d != &e.disk_id);
+    }
+}
+
+fn disk_attribute_changed(state: &mut State, recorded: &Recorded, e: &event::DiskAttributeChanged) {
+    let _ = recorded;
+    if let Some(d) = state.disks.get_mut(&e.disk_id) {
+        if let Some(v) = e.delete_with_instance {
+            d.delete_with_instance = v;
         }
-        Event::SnapshotReleased(e) => {
-            state.snapshots.remove(&e.snapshot_id);
-            if let Some(d) = state.disks.get_mut(&e.disk_id) {
-                d.snapshots.retain(|s| s != &e.snapshot_id);
-            }
+        if let Some(v) = e.delete_auto_snapshot {
+            d.delete_auto_snapshot = v;
         }
-        Event::SnapshotRetained(e) => {
-            if let Some(s) = state.snapshots.get_mut(&e.snapshot_id) {
-                s.retained = true;
-            }
-        }
-        Event::RouteEntryCreated(e) => {
-            state
-                .route_tables
-                .entry(e.route_table_id.clone())
-                .or_insert_with(|| RouteTable {
-                    id: e.route_table_id.clone(),
-                    account: recorded.account.clone(),
-                    entries: BTreeMap::new(),
-                })
-                .entries
-                .insert(e.destination_cidr_block.clone(), e.next_hop_id.clone());
-            if let Some(i) = state.instances.get_mut(&e.next_hop_id) {
-                i.routes
-                    .insert((e.route_table_id.clone(), e.destination_cidr_block.clone()));
-            }
-        }
-        Event::RouteEntryDeleted(e) => {
-            if let Some(t) = state.route_tables.get_mut(&e.route_table_id) {
-                t.entries.remove(&e.destination_cidr_block);
-            }
-            if let Some(i) = state.instances.get_mut(&e.next_hop_id) {
-                i.routes
-                    .remove(&(e.route_table_id.clone(), e.destination_cidr_block.clone()));
-            }
-        }
-        Event::BackendServerAdded(e) => {
-            state
-                .load_balancers
-                .entry(e.load_balancer_id.clone())
-                .or_insert_with(|| LoadBalancer {
-                    id: e.load_balancer_id.clone(),
-                    account: recorded.account.clone(),
-                    servers: BTreeMap::new(),
-                })
-                .servers
-                .insert(e.server_id.clone(), e.weight);
-            if let Some(i) = state.instances.get_mut(&e.server_id) {
-                i.load_balancers.insert(e.load_balancer_id.clone());
-            }
-        }
-        Event::BackendServerRemoved(e) => {
-            if let Some(lb) = state.load_balancers.get_mut(&e.load_balancer_id) {
-                lb.servers.remove(&e.server_id);
-            }
-            if let Some(i) = state.instances.get_mut(&e.server_id) {
-                i.load_balancers.remove(&e.load_balancer_id);
-            }
-        }
+    }
+}
+
+fn disk_released(state: &mut State, recorded: &Recorded, e: &event::DiskReleased) {
+    let _ = recorded;
+    state.disks.remove(&e.disk_id);
+    if let Some(i) = e
+        .instance_id
+        .as_ref()
+        .and_then(|i| state.instances.get_mut(i))
+    {
+        i.disks.retain(|d| d != &e.disk_id);
+    }
+}
+
+fn snapshot_created(state: &mut State, recorded: &Recorded, e: &event::SnapshotCreated) {
+    let at = recorded.time;
+    state.snapshots.insert(
+        e.snapshot_id.clone(),
+        Snapshot {
+            id: e.snapshot_id.clone(),
+            account: recorded.account.clone(),
+            snapshot_type: e.snapshot_type,
+            source_disk_id: e.disk_id.clone(),
+            source_disk_type: e.source_disk_type,
+            source_disk_size: e.source_disk_size,
+            name: e.snapshot_name.clone(),
+            retained: false,
+            creation_time: at,
+            created_seq: recorded.seq,
+        },
+    );
+    if let Some(d) = state.disks.get_mut(&e.disk_id) {
+        d.snapshots.push(e.snapshot_id.clone());
+    }
+}
+
+fn snapshot_released(state: &mut State, recorded: &Recorded, e: &event::SnapshotReleased) {
+    let _ = recorded;
+    state.snapshots.remove(&e.snapshot_id);
+    if let Some(d) = state.disks.get_mut(&e.disk_id) {
+        d.snapshots.retain(|s| s != &e.snapshot_id);
+    }
+}
+
+fn snapshot_retained(state: &mut State, recorded: &Recorded, e: &event::SnapshotRetained) {
+    let _ = recorded;
+    if let Some(s) = state.snapshots.get_mut(&e.snapshot_id) {
+        s.retained = true;
+    }
+}
+
+fn route_entry_created(state: &mut State, recorded: &Recorded, e: &event::RouteEntryCreated) {
+    state
+        .route_tables
+        .entry(e.route_table_id.clone())
+        .or_insert_with(|| RouteTable {
+            id: e.route_table_id.clone(),
+            account: recorded.account.clone(),
+            entries: BTreeMap::new(),
+        })
+        .entries
+        .insert(e.destination_cidr_block.clone(), e.next_hop_id.clone());
+    if let Some(i) = state.instances.get_mut(&e.next_hop_id) {
+        i.routes
+            .insert((e.route_table_id.clone(), e.destination_cidr_block.clone()));
+    }
+}
+
+fn route_entry_deleted(state: &mut State, recorded: &Recorded, e: &event::RouteEntryDeleted) {
+    let _ = recorded;
+    if let Some(t) = state.route_tables.get_mut(&e.route_table_id) {
+        t.entries.remove(&e.destination_cidr_block);
+    }
+    if let Some(i) = state.instances.get_mut(&e.next_hop_id) {
+        i.routes
+            .remove(&(e.route_table_id.clone(), e.destination_cidr_block.clone()));
+    }
+}
+
+fn backend_server_added(state: &mut State, recorded: &Recorded, e: &event::BackendServerAdded) {
+    state
+        .load_balancers
+        .entry(e.load_balancer_id.clone())
+        .or_insert_with(|| LoadBalancer {
+            id: e.load_balancer_id.clone(),
+            account: recorded.account.clone(),
+            servers: BTreeMap::new(),
+        })
+        .servers
+        .insert(e.server_id.clone(), e.weight);
+    if let Some(i) = state.instances.get_mut(&e.server_id) {
+        i.load_balancers.insert(e.load_balancer_id.clone());
+    }
+}
+
+fn backend_server_removed(state: &mut State, recorded: &Recorded, e: &event::BackendServerRemoved) {
+    let _ = recorded;
+    if let Some(lb) = state.load_balancers.get_mut(&e.load_balancer_id) {
+        lb.servers.remove(&e.server_id);
+    }
+    if let Some(i) = state.instances.get_mut(&e.server_id) {
+        i.load_balancers.remove(&e.load_balancer_id);
     }
 }

@@ -1158,7 +1158,7 @@ impl Driver {
         for r in events {
             self.check_lifecycle(r)?;
             self.oracle.apply(r.account.as_str(), &r.event);
-            evolve(&mut self.folded, r);
+            evolve(&mut self.folded, r).map_err(|e| format!("the log does not fold: {e}"))?;
             self.learn(r);
             for tag in r.event.tags().into_iter().flatten() {
                 self.agree(tag)?;
