@@ -1,6 +1,7 @@
-//! The on-disk format is a public contract: a log written by format version 1
-//! (committed under tests/fixtures/format-v1, never regenerated) must stay
-//! readable, verifiable and writable by every later build.
+//! The on-disk format is a public contract: a log written by each format
+//! version (committed under tests/fixtures/format-v1 and format-v2, never
+//! regenerated) must stay readable, verifiable and writable by every later
+//! build.
 
 mod common;
 
@@ -125,4 +126,57 @@ fn a_format_v1_log_without_an_inventory_gets_one_built_at_open() {
     let body: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
     assert_eq!(body["Body"]["TotalCount"], 1, "{body}");
     assert_eq!(body["Body"]["Disks"]["Disk"][0]["Status"], "Available");
+}
+
+/// A copy of `tests/fixtures/format-v2` (the quickstart, `exec --seed 1`,
+/// written by the first build of format 2 and never regenerated).
+fn fixture_v2() -> (tempfile::TempDir, std::path::PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format-v2");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&root.join("ledger"), &tmp.path().join("ledger"));
+    (tmp, root)
+}
+
+#[test]
+fn a_format_v2_log_reads_back_exactly_with_its_state() {
+    let (tmp, root) = fixture_v2();
+    let dir = tmp.path().join("ledger");
+    let log = run(&dir, &["log", "--json"], "");
+    assert_eq!(log.code, 0, "{}", log.stderr);
+    assert_eq!(
+        log.stdout,
+        std::fs::read_to_string(root.join("log.jsonl")).unwrap()
+    );
+    let state = run(&dir, &["replay", "--json"], "");
+    assert_eq!(state.code, 0, "{}", state.stderr);
+    assert_eq!(
+        state.stdout,
+        std::fs::read_to_string(root.join("state.json")).unwrap()
+    );
+}
+
+#[test]
+fn a_format_v2_log_verifies_with_its_original_head_hash_and_takes_new_commands() {
+    let (tmp, root) = fixture_v2();
+    let dir = tmp.path().join("ledger");
+    let expected = std::fs::read_to_string(root.join("verify.txt")).unwrap();
+    let head = expected[expected.find("head seq").unwrap()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let verify = run(&dir, &["verify"], "");
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+    assert!(verify.stdout.contains(&head), "{}\nexpected {head}", verify.stdout);
+    let out = run(
+        &dir,
+        &["exec"],
+        r#"{"Action":"CreateDisk","Size":20,"At":"2026-02-01T00:00:00Z"}"#,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains(r#""Status":200"#), "{}", out.stdout);
+    let now = run(&dir, &["log", "--json"], "").stdout;
+    let original = std::fs::read_to_string(root.join("log.jsonl")).unwrap();
+    assert!(now.starts_with(&original), "history changed");
+    assert!(run(&dir, &["verify"], "").stdout.starts_with("ok: 52 records"));
 }
