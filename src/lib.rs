@@ -12,13 +12,13 @@
 //! * [`model`]: the pure rules: identifiers, commands, events,
 //!   `decide`/`evolve`, the transition scheduler, and every error code;
 //! * [`core`]: the request core: what one request does (clock, due
-//!   transitions, idempotency, decision, query), as a state machine over the
-//!   live records, with no I/O;
+//!   transitions, idempotency, decision, the Describe queries), as a state
+//!   machine over the live records, with no I/O;
 //! * [`log`] and [`storage`]: the append-only log (records, chunks, hash
 //!   chain, witness) over sled or memory;
 //! * [`ledger`]: the shell: the single writer, group commit, durability,
 //!   state checkpoints;
-//! * [`projection`], [`query`], [`replay`]: the read side;
+//! * [`projection`] and [`replay`]: the read side over the log;
 //! * [`api`]: the wire forms (exec lines, the HTTP server, statuses).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -31,7 +31,6 @@ pub mod ledger;
 pub mod log;
 pub mod model;
 pub mod projection;
-pub mod query;
 pub mod replay;
 #[cfg(feature = "sim")]
 pub mod sim;

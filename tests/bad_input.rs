@@ -316,7 +316,7 @@ fn dry_run_on_every_action_validates_and_writes_nothing() {
     covered.push("DeleteInstances");
     for action in ecs_ledger::model::Command::ACTIONS
         .iter()
-        .chain(ecs_ledger::query::Query::ACTIONS)
+        .chain(ecs_ledger::core::query::Query::ACTIONS)
     {
         assert!(covered.contains(action), "{action} has no DryRun case");
     }

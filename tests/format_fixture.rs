@@ -167,7 +167,11 @@ fn a_format_v2_log_verifies_with_its_original_head_hash_and_takes_new_commands()
         .to_owned();
     let verify = run(&dir, &["verify"], "");
     assert_eq!(verify.code, 0, "{}", verify.stdout);
-    assert!(verify.stdout.contains(&head), "{}\nexpected {head}", verify.stdout);
+    assert!(
+        verify.stdout.contains(&head),
+        "{}\nexpected {head}",
+        verify.stdout
+    );
     let out = run(
         &dir,
         &["exec"],
@@ -178,5 +182,9 @@ fn a_format_v2_log_verifies_with_its_original_head_hash_and_takes_new_commands()
     let now = run(&dir, &["log", "--json"], "").stdout;
     let original = std::fs::read_to_string(root.join("log.jsonl")).unwrap();
     assert!(now.starts_with(&original), "history changed");
-    assert!(run(&dir, &["verify"], "").stdout.starts_with("ok: 52 records"));
+    assert!(
+        run(&dir, &["verify"], "")
+            .stdout
+            .starts_with("ok: 52 records")
+    );
 }

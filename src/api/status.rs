@@ -3,7 +3,18 @@
 //! the statuses of the original API page (docs/BEHAVIOUR.md); the supporting
 //! actions use ECS's, VPC's and SLB's own.
 
+use crate::core::answer::Reply;
 use crate::model::error::Code;
+
+impl Reply {
+    /// 200 on success, else the error's HTTP status ([`of`]).
+    pub fn status(&self) -> u16 {
+        match self.error() {
+            None => 200,
+            Some(e) => of(e.code()),
+        }
+    }
+}
 
 /// The HTTP status that goes with `code`.
 ///
@@ -64,5 +75,17 @@ pub fn of(code: Code) -> u16 {
         Code::RequestTooLarge => 413,
         Code::ServiceUnavailable => 503,
         Code::InternalError => 500,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_an_error_status() {
+        for code in Code::ALL {
+            assert!((400..600).contains(&of(*code)), "{code}");
+        }
     }
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use ecs_ledger::projection::check;
 use ecs_ledger::projection::report::ReleaseReport;
 
-use ecs_ledger::log::{EventLog, Inspected};
+use ecs_ledger::log::{EventLog, Inspected, witness};
 use ecs_ledger::storage::sled_store::SledStorage;
 
 use super::{OpenFailure, inspect_log, open_log};
@@ -189,7 +189,11 @@ pub fn verify(data: &Path, cache_mb: u64, accept_loss: bool) -> Result<ExitCode,
             return Ok(ExitCode::from(2));
         }
         Err(OpenFailure::Damaged(message)) => {
-            let _ = SledStorage::mark_damaged_at(data, &message);
+            let _ = SledStorage::witness_write_at(
+                data,
+                witness::MARK_OFFSET,
+                &witness::damage_mark(&message),
+            );
             out!("BROKEN: {message}");
             return Ok(ExitCode::from(1));
         }

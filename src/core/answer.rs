@@ -152,14 +152,6 @@ impl Reply {
         }
     }
 
-    /// 200 on success, else the error's HTTP status.
-    pub fn status(&self) -> u16 {
-        match &self.outcome {
-            Ok(_) => 200,
-            Err(e) => crate::api::status::of(e.code()),
-        }
-    }
-
     /// The ECS response body: `{"RequestId": ..., ...}` or
     /// `{"RequestId": ..., "Code": ..., "Message": ...}`.
     pub fn body(&self) -> Value {

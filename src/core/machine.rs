@@ -13,6 +13,7 @@
 use crate::core::answer::{Answer, Reply};
 use crate::core::idempotency::Remembered;
 use crate::core::ids::Ids;
+use crate::core::query::Query;
 use crate::core::request::{Advance, Kind, Parsed, Target, Token};
 use crate::core::world::World;
 use crate::model::Command;
@@ -24,7 +25,6 @@ use crate::model::limits;
 use crate::model::scheduler::{self, Due};
 use crate::model::state::Inconsistent;
 use crate::model::time::Timestamp;
-use crate::query::Query;
 
 /// Where ledger time comes from when a request does not carry `At`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

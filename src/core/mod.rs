@@ -27,6 +27,8 @@ pub mod answer;
 pub mod idempotency;
 pub mod ids;
 pub mod machine;
+pub mod nonce;
+pub mod query;
 pub mod request;
 pub mod testing;
 pub mod world;

@@ -2,13 +2,13 @@
 //! the wire), and parsed into what they ask for.
 
 use crate::core::idempotency;
-use crate::ledger::nonce::Nonce;
+use crate::core::nonce::Nonce;
+use crate::core::query::Query;
 use crate::model::Command;
 use crate::model::error::EcsError;
 use crate::model::id::Account;
 use crate::model::params::{self, Params};
 use crate::model::time::Timestamp;
-use crate::query::Query;
 
 /// The ledger-level action that moves a manual clock.
 pub const ADVANCE_CLOCK: &str = "AdvanceClock";

@@ -705,3 +705,31 @@ pub fn sample_events() -> Vec<Event> {
         .into(),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An event's own fields must not hide the envelope's keys in its JSON.
+    #[test]
+    fn no_event_field_collides_with_an_envelope_key() {
+        let all = sample_events();
+        let names: std::collections::BTreeSet<&str> = all.iter().map(|e| e.type_name()).collect();
+        assert_eq!(
+            names.len(),
+            Event::TYPE_NAMES.len(),
+            "a sample of every event type"
+        );
+        for event in all {
+            if let serde_json::Value::Object(fields) = event.fields_json() {
+                for key in ["Seq", "Time", "Type", "RequestId", "Account", "EventId"] {
+                    assert!(
+                        !fields.contains_key(key),
+                        "{} has a field {key}",
+                        event.type_name()
+                    );
+                }
+            }
+        }
+    }
+}

@@ -45,7 +45,6 @@ use crate::log::{Head, LogError};
 use crate::model::error::{Code, EcsError};
 use crate::model::event::Recorded;
 use crate::model::time::Timestamp;
-use crate::projection::ProjectionError;
 use crate::storage::sled_store::SledStorage;
 use crate::storage::{Storage, StorageError};
 
@@ -65,9 +64,6 @@ pub enum LedgerError {
     /// The ledger was closed.
     #[error("the ledger is closed")]
     Closed,
-    /// A built-in projection could not be brought up to date.
-    #[error("cannot bring a projection up to date: {0}")]
-    Projection(Arc<ProjectionError>),
 }
 
 impl From<LogError> for LedgerError {
@@ -79,12 +75,6 @@ impl From<LogError> for LedgerError {
 impl From<StorageError> for LedgerError {
     fn from(e: StorageError) -> Self {
         LedgerError::Open(Arc::new(e.into()))
-    }
-}
-
-impl From<ProjectionError> for LedgerError {
-    fn from(e: ProjectionError) -> Self {
-        LedgerError::Projection(Arc::new(e))
     }
 }
 

@@ -14,60 +14,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use sha2::{Digest, Sha256};
-
 use crate::log::{Append, EventLog, LogError, keys};
-use crate::model::time::Timestamp;
 use crate::storage::Storage;
 
-/// Largest allowed difference between a request's timestamp and the server clock.
-pub const MAX_SKEW_SECS: i64 = 15 * 60;
-/// How long a nonce is refused after its first use.
-pub const REMEMBER_SECS: i64 = 2 * MAX_SKEW_SECS;
-
-/// A signature nonce, as the ledger remembers it.
-///
-/// ```
-/// use ecs_ledger::ledger::nonce::Nonce;
-/// use ecs_ledger::model::time::Timestamp;
-/// let now = Timestamp::from_unix(1_767_225_600).unwrap();
-/// let a = Nonce::new("alice-key", "n-1", now);
-/// assert_eq!(a, Nonce::new("alice-key", "n-1", now));
-/// assert_ne!(a.digest(), Nonce::new("bob-key", "n-1", now).digest(), "nonces are per key");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Nonce {
-    digest: [u8; 16],
-    seen: i64,
-}
-
-impl Nonce {
-    /// The nonce `value` sent with access key `scope`, first seen at server time `seen`.
-    pub fn new(scope: &str, value: &str, seen: Timestamp) -> Self {
-        let mut h = Sha256::new();
-        h.update(b"ecs-ledger/nonce/v1");
-        h.update((scope.len() as u64).to_le_bytes());
-        h.update(scope.as_bytes());
-        h.update(value.as_bytes());
-        let full: [u8; 32] = h.finalize().into();
-        let mut digest = [0u8; 16];
-        digest.copy_from_slice(&full[..16]);
-        Self {
-            digest,
-            seen: seen.unix(),
-        }
-    }
-
-    /// What identifies it: a digest of the key id and the nonce.
-    pub fn digest(&self) -> [u8; 16] {
-        self.digest
-    }
-
-    /// Seconds since the epoch until which it is refused.
-    pub fn expires(&self) -> i64 {
-        self.seen.saturating_add(REMEMBER_SECS)
-    }
-}
+pub use crate::core::nonce::{MAX_SKEW_SECS, Nonce, REMEMBER_SECS};
 
 /// The nonces seen within their window.
 #[derive(Debug, Default)]
@@ -95,20 +45,20 @@ impl Nonces {
     /// expired before `nonce` was seen.
     pub fn admit(&mut self, nonce: &Nonce, append: &mut Append) -> bool {
         while let Some(&(expires, digest)) = self.by_expiry.first() {
-            if expires > nonce.seen {
+            if expires > nonce.seen() {
                 break;
             }
             self.by_expiry.remove(&(expires, digest));
             self.expiry_of.remove(&digest);
             append.remove(keys::nonce(expires, &digest));
         }
-        if self.expiry_of.contains_key(&nonce.digest) {
+        if self.expiry_of.contains_key(&nonce.digest()) {
             return false;
         }
         let expires = nonce.expires();
-        self.expiry_of.insert(nonce.digest, expires);
-        self.by_expiry.insert((expires, nonce.digest));
-        append.put(keys::nonce(expires, &nonce.digest), Vec::new());
+        self.expiry_of.insert(nonce.digest(), expires);
+        self.by_expiry.insert((expires, nonce.digest()));
+        append.put(keys::nonce(expires, &nonce.digest()), Vec::new());
         true
     }
 
@@ -126,6 +76,7 @@ impl Nonces {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::time::Timestamp;
     use crate::storage::memory::MemoryStorage;
 
     fn at(secs: i64) -> Timestamp {

@@ -42,6 +42,10 @@ pub const MARK_OFFSET: usize = 2 * SLOT;
 pub const MARK_SIZE: usize = 256;
 /// Every byte a witness may hold.
 pub const SIZE: usize = MARK_OFFSET + MARK_SIZE;
+const _: () = assert!(
+    SIZE <= crate::storage::WITNESS_BYTES_MAX,
+    "the storage reads a whole witness"
+);
 const MARK_MAGIC: &[u8; 8] = b"ECSDMG01";
 
 /// One decoded slot.

@@ -244,7 +244,6 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for code in Code::ALL {
             assert!(seen.insert(code.as_str()), "{} listed twice", code);
-            assert!((400..600).contains(&crate::api::status::of(*code)));
             assert!(!code.template().is_empty());
             assert_eq!(Code::from_wire(code.as_str()), Some(*code));
         }

@@ -509,29 +509,6 @@ mod tests {
         );
     }
 
-    /// An event's own fields must not hide the envelope's keys in its JSON.
-    #[test]
-    fn no_event_field_collides_with_an_envelope_key() {
-        let all = crate::core::testing::sample_events();
-        let names: std::collections::BTreeSet<&str> = all.iter().map(|e| e.type_name()).collect();
-        assert_eq!(
-            names.len(),
-            Event::TYPE_NAMES.len(),
-            "a sample of every event type"
-        );
-        for event in all {
-            if let Value::Object(fields) = event.fields_json() {
-                for key in ["Seq", "Time", "Type", "RequestId", "Account", "EventId"] {
-                    assert!(
-                        !fields.contains_key(key),
-                        "{} has a field {key}",
-                        event.type_name()
-                    );
-                }
-            }
-        }
-    }
-
     #[test]
     fn bincode_encodes_the_variant_index_first() {
         let e = Event::InstanceReleased(InstanceReleased {

@@ -92,6 +92,10 @@ pub type Entry<B> = (B, B);
 /// An iterator over entries in key order.
 pub type Entries<'a, B> = Box<dyn Iterator<Item = Result<Entry<B>, StorageError>> + Send + 'a>;
 
+/// The most bytes of a head witness the storage reads back, whatever the
+/// file holds (the log's witness is smaller).
+pub const WITNESS_BYTES_MAX: usize = 4096;
+
 /// An ordered key-value store with atomic batches.
 pub trait Storage: Send + Sync + 'static {
     /// A value (or key) as the store hands it out.

@@ -157,18 +157,18 @@ impl SledStorage {
         }
     }
 
-    /// Records `reason` as the damage mark of the ledger in `dir`, without
-    /// opening its store (for a store too damaged to open): see
-    /// [`crate::log::witness`].
-    pub fn mark_damaged_at(dir: &Path, reason: &str) -> Result<(), StorageError> {
+    /// Writes `bytes` at `offset` of the head witness of the ledger in
+    /// `dir`, durably, without opening its store (for a store too damaged
+    /// to open).
+    pub fn witness_write_at(dir: &Path, offset: usize, bytes: &[u8]) -> Result<(), StorageError> {
         let mut file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .open(dir.join(WITNESS_FILE))?;
-        file.seek(SeekFrom::Start(crate::log::witness::MARK_OFFSET as u64))?;
-        file.write_all(&crate::log::witness::damage_mark(reason))?;
+        file.seek(SeekFrom::Start(offset as u64))?;
+        file.write_all(bytes)?;
         file.sync_data()?;
         Ok(())
     }
@@ -339,7 +339,7 @@ impl Storage for SledStorage {
         match std::fs::File::open(&path) {
             Ok(f) => {
                 // Never more than a witness holds, whatever the file says.
-                f.take(crate::log::witness::SIZE as u64)
+                f.take(super::WITNESS_BYTES_MAX as u64)
                     .read_to_end(&mut bytes)?;
                 Ok(bytes)
             }

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::keys::{AccessKey, AccessKeys};
 use crate::api::encoding::encode;
-use crate::ledger::nonce::Nonce;
+use crate::core::nonce::Nonce;
 use crate::model::error::{Code, EcsError};
 use crate::model::time::Timestamp;
 
