@@ -19,11 +19,13 @@
 //! * [`ledger`]: the shell: the single writer, group commit, durability,
 //!   state checkpoints;
 //! * [`projection`], [`query`], [`replay`]: the read side;
-//! * [`api`]: the wire forms (exec lines, the HTTP server, statuses).
+//! * [`api`]: the wire forms (exec lines, the HTTP server, statuses);
+//! * [`audit`]: signed checkpoints of the log's Merkle tree, and proofs.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod audit;
 pub mod bench;
 pub mod core;
 pub mod ledger;
