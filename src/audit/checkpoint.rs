@@ -163,3 +163,40 @@ impl Checkpoint {
         Ok(c)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::keys::generate;
+
+    #[test]
+    fn a_checkpoint_reads_back_and_malformed_ones_are_refused_without_panic() {
+        let key = generate().unwrap();
+        let c = Checkpoint::sign(9, [0xab; 32], Timestamp::EPOCH, &key);
+        let text = c.to_json();
+        assert_eq!(Checkpoint::from_json(&text), Ok(c.clone()));
+        let upper = text.replace(&hex::encode(c.root), &hex::encode_upper(c.root));
+        for bad in [
+            "",
+            "[]",
+            "{}",
+            &upper,
+            &text.replace(FORMAT, "ecs-ledger checkpoint v9"),
+            &text.replace("\"TreeSize\": 9", "\"TreeSize\": -9"),
+            &text.replace("1970-01-01T00:00:00Z", "yesterday"),
+            &text.replace(&c.key_id, "00"),
+        ] {
+            assert!(Checkpoint::from_json(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_signed_text_is_the_documented_one() {
+        let text = signed_text(3, &[0xab; 32], "2026-01-01T00:00:00Z", "0011223344556677");
+        let want = format!(
+            "ecs-ledger checkpoint v1\n3\n{}\n2026-01-01T00:00:00Z\n0011223344556677\n",
+            "ab".repeat(32)
+        );
+        assert_eq!(text, want);
+    }
+}
