@@ -189,14 +189,12 @@ impl Inclusion {
                 ));
             }
         };
-        verify_inclusion(
-            self.seq - 1,
-            tree_size,
-            &leaf_hash(&record),
-            &self.path,
-            root,
-        )
-        .map_err(|e| AuditError::Invalid(format!("the inclusion proof fails: {e}")))?;
+        let index = self
+            .seq
+            .checked_sub(1)
+            .ok_or_else(|| AuditError::Invalid("there is no Seq 0".into()))?;
+        verify_inclusion(index, tree_size, &leaf_hash(&record), &self.path, root)
+            .map_err(|e| AuditError::Invalid(format!("the inclusion proof fails: {e}")))?;
         Ok(record)
     }
 }
