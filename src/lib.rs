@@ -19,11 +19,15 @@
 //! * [`ledger`]: the shell: the single writer, group commit, durability,
 //!   state checkpoints;
 //! * [`projection`] and [`replay`]: the read side over the log;
-//! * [`api`]: the wire forms (exec lines, the HTTP server, statuses).
+//! * [`api`]: the wire forms (exec lines, the HTTP server, statuses);
+//! * `audit` (feature `audit`): signed checkpoints of the log's Merkle
+//!   tree, and proof files.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod api;
+#[cfg(feature = "audit")]
+pub mod audit;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod core;

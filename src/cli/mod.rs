@@ -13,6 +13,11 @@ macro_rules! out {
 }
 
 mod audit;
+mod audit_checkpoint;
+mod audit_cli;
+mod audit_keys;
+mod audit_proof;
+mod audit_verify;
 mod bench;
 mod exec;
 mod inspect;
@@ -127,6 +132,18 @@ pub enum Command {
         /// every record there verifies.
         #[arg(long)]
         accept_loss: bool,
+        /// Instead: check that the log holds the tree this signed checkpoint
+        /// names (exit 1 when it was cut back or rewritten since).
+        #[arg(
+            long,
+            value_name = "FILE",
+            requires = "public_key",
+            conflicts_with = "accept_loss"
+        )]
+        checkpoint: Option<PathBuf>,
+        /// The public key that signed --checkpoint.
+        #[arg(long, value_name = "PUB", requires = "checkpoint")]
+        public_key: Option<PathBuf>,
     },
     /// Every event of one resource (instance, disk, snapshot, route table, load balancer).
     History {
@@ -160,6 +177,8 @@ pub enum Command {
         max_connections: u64,
         #[command(flatten)]
         opts: WriteOpts,
+        #[command(flatten)]
+        publish: audit_checkpoint::PublishOpts,
     },
     /// Deterministic simulation against an independent oracle, with faults on
     /// purpose; prints a summary, or the failure and how to reproduce it.
@@ -213,6 +232,8 @@ pub enum Command {
         /// What to rebuild: state or report.
         name: String,
     },
+    #[command(flatten)]
+    Audit(audit_cli::AuditCommand),
 }
 
 impl WriteOpts {
@@ -381,7 +402,15 @@ pub fn main() -> ExitCode {
         Command::Replay { until, at, json } => {
             inspect::replay(&cli.data, cli.cache_mb, *until, at.as_deref(), *json)
         }
-        Command::Verify { accept_loss } => inspect::verify(&cli.data, cli.cache_mb, *accept_loss),
+        Command::Verify {
+            checkpoint: Some(checkpoint),
+            public_key: Some(public_key),
+            ..
+        } => audit_verify::run(&cli.data, cli.cache_mb, checkpoint, public_key),
+        Command::Verify { accept_loss, .. } => {
+            inspect::verify(&cli.data, cli.cache_mb, *accept_loss)
+        }
+        Command::Audit(command) => audit_cli::run(command, &cli.data, cli.cache_mb),
         Command::History { id, json } => audit::history(&cli.data, cli.cache_mb, id, *json),
         Command::Report { json } => audit::report(&cli.data, cli.cache_mb, *json),
         Command::Rebuild { name } => audit::rebuild(&cli.data, cli.cache_mb, name),
@@ -424,6 +453,7 @@ pub fn main() -> ExitCode {
             idle_timeout_secs,
             max_connections,
             opts,
+            publish,
         } => serve::run(
             &cli.data,
             *listen,
@@ -434,6 +464,7 @@ pub fn main() -> ExitCode {
                 max_connections: usize::try_from(*max_connections).unwrap_or(usize::MAX),
             },
             opts.config(cli.cache_mb),
+            publish,
         ),
     };
     match result {

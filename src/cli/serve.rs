@@ -17,6 +17,7 @@ pub fn run(
     keys: Option<&Path>,
     limits: ConnectionLimits,
     config: Config,
+    publish: &super::audit_checkpoint::PublishOpts,
 ) -> Result<ExitCode, String> {
     let access_keys = keys.map(AccessKeys::load).transpose()?;
     if access_keys.is_none() && !listen.ip().is_loopback() {
@@ -26,6 +27,7 @@ pub fn run(
     }
     let ledger =
         Arc::new(Ledger::open(data, config).map_err(|e| format!("{e} ({})", data.display()))?);
+    let publisher = super::audit_checkpoint::Publisher::start(&ledger, publish)?;
     let served = serve(
         ledger.clone(),
         ServeConfig {
@@ -42,6 +44,9 @@ pub fn run(
     );
     // Flush and stop the writer whatever happened to the server.
     let closed = ledger.close().map_err(|e| e.to_string());
+    if let Some(publisher) = publisher {
+        publisher.stop();
+    }
     served?;
     closed?;
     Ok(ExitCode::SUCCESS)

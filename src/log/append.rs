@@ -1,8 +1,9 @@
 //! Staging one commit: its records (encoded, chained, packed into a chunk)
 //! and the few other keys written with them.
 
+use super::frontier::Frontier;
 use super::record::{self};
-use super::{Head, LogError, chunk, keys};
+use super::{Head, LogError, chunk, keys, merkle, tree};
 use crate::model::event::Recorded;
 use crate::model::time::Timestamp;
 use crate::storage::Batch;
@@ -18,12 +19,15 @@ pub struct Append {
     batch: Batch,
     clock: Option<Timestamp>,
     records: usize,
+    /// The Merkle frontier, with the staged records' leaves.
+    tree: Option<Frontier>,
 }
 
 impl Append {
     /// An append at `head`.
-    pub(crate) fn new(head: Head) -> Self {
+    pub(crate) fn new(head: Head, tree: Option<Frontier>) -> Self {
         Self {
+            tree,
             head,
             open: None,
             last_time: None,
@@ -68,6 +72,13 @@ impl Append {
         let (chunk_bytes, _, count) = self.open.get_or_insert_with(|| (Vec::new(), seq, 0));
         chunk_bytes.extend_from_slice(&bytes);
         *count += 1;
+        if let Some(frontier) = &mut self.tree
+            && let Some(block) = frontier.push(merkle::leaf_hash(&bytes), tree::BLOCK_HEIGHT)
+        {
+            let index = frontier.size() / tree::BLOCK_LEAVES - 1;
+            self.batch
+                .put(tree::block_key(index).to_vec(), block.to_vec());
+        }
         let full =
             *count as usize >= chunk::RECORDS_MAX || chunk_bytes.len() >= chunk::BYTES_TARGET;
         self.head = Head { seq, hash };
@@ -103,9 +114,10 @@ impl Append {
         self.clock = Some(clock);
     }
 
-    /// The batch to write, and the head after it. The clock travels in the
-    /// last chunk's header, or alone when the commit wrote no record.
-    pub(crate) fn into_batch(mut self) -> (Batch, Head) {
+    /// The batch to write, the head after it, and the Merkle frontier. The
+    /// clock travels in the last chunk's header, or alone when the commit
+    /// wrote no record.
+    pub(crate) fn into_batch(mut self) -> (Batch, Head, Option<Frontier>) {
         let clock = self.clock.max(self.last_time);
         match (self.open.is_some(), clock) {
             (true, Some(clock)) => self.seal(clock),
@@ -117,6 +129,6 @@ impl Append {
             }
             (_, None) => {}
         }
-        (self.batch, self.head)
+        (self.batch, self.head, self.tree)
     }
 }

@@ -12,6 +12,7 @@
 //! | `n` | expiry (u64 BE), nonce digest (16 bytes) | empty: a signature nonce seen |
 //! | `c` | projection name | the projection's checkpoint (u64 BE) |
 //! | `p` | projection name, `0x00`, key | a projection's own data |
+//! | `h` | block index (u64 BE) | the Merkle root of records `4096 i + 1 ..= 4096 (i + 1)` ([`crate::log::tree`]) |
 //!
 //! Format 1 (read, and upgraded when opened to write) kept one record per key
 //! under `e` (seq), the head under `m head`, and derived data written with
@@ -41,6 +42,8 @@ pub const NONCE: u8 = b'n';
 pub const CHECKPOINT: u8 = b'c';
 /// Projection data.
 pub const PROJECTION: u8 = b'p';
+/// Merkle block roots ([`crate::log::tree`]).
+pub const TREE: u8 = b'h';
 
 /// `m format`: the on-disk format version.
 pub const META_FORMAT: &[u8] = b"mformat";

@@ -17,10 +17,13 @@
 pub mod append;
 pub mod chunk;
 pub mod condition;
+pub mod frontier;
 pub mod keys;
+pub mod merkle;
 pub mod migrate;
 pub mod record;
 pub mod schema;
+pub mod tree;
 pub mod verify;
 pub mod witness;
 
@@ -176,6 +179,8 @@ pub struct EventLog<S: Storage> {
     last_commit: (usize, usize),
     /// The witness as last read or written.
     witness: Option<witness::Mark>,
+    /// The Merkle tree's frontier (kept from [`EventLog::open`] on).
+    tree: Option<frontier::Frontier>,
 }
 
 impl<S: Storage> EventLog<S> {
@@ -204,6 +209,9 @@ impl<S: Storage> EventLog<S> {
             // An upgrade was interrupted after the switch: finish it.
             migrate::remove_format_1_keys(&log.storage)?;
         }
+        let (frontier, missing) = tree::resume(&log, log.head.seq)?;
+        tree::store_blocks(&log.storage, &missing)?;
+        log.tree = Some(frontier);
         Ok(log)
     }
 
@@ -259,6 +267,7 @@ impl<S: Storage> EventLog<S> {
             format,
             last_commit: (0, 0),
             witness: None,
+            tree: None,
         })
     }
 
@@ -323,6 +332,12 @@ impl<S: Storage> EventLog<S> {
     /// The last record's position and hash.
     pub fn head(&self) -> Head {
         self.head
+    }
+
+    /// The Merkle tree of the records so far, kept as they are appended
+    /// (`None` for a log opened to look at: see [`tree::resume`]).
+    pub fn frontier(&self) -> Option<&frontier::Frontier> {
+        self.tree.as_ref()
     }
 
     /// The storage underneath.
@@ -459,7 +474,7 @@ impl<S: Storage> EventLog<S> {
 
     /// Starts staging an append at the current head.
     pub fn begin(&self) -> Append {
-        Append::new(self.head)
+        Append::new(self.head, self.tree.clone())
     }
 
     /// Writes everything staged in `append`, atomically, and moves the head.
@@ -469,7 +484,7 @@ impl<S: Storage> EventLog<S> {
             self.format == FORMAT,
             "a log is upgraded before it is written"
         );
-        let (batch, head) = append.into_batch();
+        let (batch, head, tree) = append.into_batch();
         if batch.is_empty() {
             self.last_commit = (0, 0);
             return Ok(self.head);
@@ -478,6 +493,7 @@ impl<S: Storage> EventLog<S> {
         self.last_commit = (batch.len(), batch.byte_size());
         self.storage.apply(&batch)?;
         self.head = head;
+        self.tree = tree;
         Ok(self.head)
     }
 
