@@ -1,6 +1,6 @@
 //! Bad input gets a clear answer and loses nothing: a line that is not UTF-8,
 //! times the ledger cannot carry, DryRun on every action, options that would
-//! break the storage, a reader that goes away (SPEC sections 2, 5 and 6).
+//! break the storage, a reader that goes away (docs/BEHAVIOUR.md §2, §5 and §6).
 
 mod common;
 
@@ -307,7 +307,7 @@ fn dry_run_on_every_action_validates_and_writes_nothing() {
         }
         covered.push(action);
     }
-    // DeleteInstances answers its own code, as SPEC section 3 says.
+    // DeleteInstances answers its own code, as docs/BEHAVIOUR.md §3 says.
     let reply = w.run(
         "DeleteInstances",
         &[("InstanceId.1", &stopped), ("DryRun", "true")],

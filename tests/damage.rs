@@ -1,4 +1,4 @@
-//! Damage is detected, never absorbed (SPEC section 6): a real ledger's files
+//! Damage is detected, never absorbed (docs/BEHAVIOUR.md §6): a real ledger's files
 //! are damaged in many ways (bit flips, truncation at many points, deleted
 //! files, a store cut back to an earlier copy, a corrupt projection record)
 //! and every command must then: never panic, never hang, never call the log

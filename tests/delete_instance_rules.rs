@@ -1,4 +1,4 @@
-//! SPEC section 3: the DeleteInstance rule table, one test per row, and for
+//! docs/BEHAVIOUR.md §3: the DeleteInstance rule table, one test per row, and for
 //! every pair of rows that can both apply, a test that the earlier row wins.
 
 use ecs_ledger::core::testing::Scenario;

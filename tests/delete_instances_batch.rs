@@ -1,4 +1,4 @@
-//! SPEC section 3, DeleteInstances: limits, repeats, all-or-nothing, request
+//! docs/BEHAVIOUR.md §3, DeleteInstances: limits, repeats, all-or-nothing, request
 //! order, DRYRUN.SUCCESS.
 
 use ecs_ledger::core::testing::{Scenario, types};

@@ -1,6 +1,6 @@
 //! The server as an attacker meets it: a v3 request cannot be changed in
 //! flight, a nonce is refused again after a restart, idle and half-sent
-//! connections are closed, and there is a cap on connections (SPEC section 5).
+//! connections are closed, and there is a cap on connections (docs/BEHAVIOUR.md §5).
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! Projections: every projection equals a fold of the log up to its
 //! checkpoint; a rebuild equals the incrementally kept state; an outside
 //! subscriber loses nothing across a crash and, dropping by Seq, duplicates
-//! nothing; Describe* shows exactly what SPEC section 3 says after each kind
+//! nothing; Describe* shows exactly what docs/BEHAVIOUR.md §3 says after each kind
 //! of release.
 
 mod common;
@@ -430,7 +430,7 @@ fn ids(body: &Value, outer: &str, inner: &str, key: &str) -> Vec<String> {
 }
 
 #[test]
-fn describe_after_each_kind_of_release_shows_what_spec_section_3_says() {
+fn describe_after_each_kind_of_release_shows_what_the_release_rules_say() {
     let mut api = Api::new();
     let created = api.ok(
         "CreateInstance",

@@ -1,4 +1,4 @@
-//! SPEC section 3, "On success": the exact event sequence of a release.
+//! docs/BEHAVIOUR.md §3.3: the exact event sequence of a release.
 
 use ecs_ledger::core::testing::{Scenario, types};
 use ecs_ledger::model::Code;

@@ -1,5 +1,5 @@
 //! Deterministic simulation: the same seed gives the same log; a few hundred
-//! seeds with faults pass against the oracle and reach every SPEC error code
+//! seeds with faults pass against the oracle and reach every error code of docs/BEHAVIOUR.md
 //! and every fault kind; a planted bug is caught, shrunk and replayed; traces
 //! shrunk from real failures stay fixed.
 

@@ -1,4 +1,4 @@
-//! SPEC sections 2 and 4: the supporting actions' rules: status requirements,
+//! docs/BEHAVIOUR.md §2 and §4: the supporting actions' rules: status requirements,
 //! locks, transitions and their timing, expiry and renewal, account isolation.
 
 use ecs_ledger::core::testing::{Scenario, types};

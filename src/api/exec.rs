@@ -1,5 +1,5 @@
 //! `ecs-ledger exec`: one JSON object per input line, one JSON line out per
-//! input line (SPEC section 5).
+//! input line (docs/BEHAVIOUR.md §5).
 //!
 //! Input: an action's parameters in ECS flat form, values strings, numbers or
 //! booleans, plus optional `Account` (default `default`) and `At` (RFC 3339).

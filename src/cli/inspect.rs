@@ -179,7 +179,7 @@ pub fn replay(
 }
 
 /// `verify`: exit 0 intact, 1 damaged (naming the first bad Seq or what is
-/// missing), 2 when nothing could be looked at (SPEC section 6). Damage found
+/// missing), 2 when nothing could be looked at (docs/BEHAVIOUR.md §6). Damage found
 /// is recorded as the ledger's damage mark; a pass clears it.
 pub fn verify(data: &Path, cache_mb: u64, accept_loss: bool) -> Result<ExitCode, String> {
     let inspected = match inspect_log(data, cache_mb) {

@@ -100,7 +100,7 @@ pub enum Command {
     },
     /// Print the audit trail, whole or for one resource.
     Log {
-        /// One JSON object per event (SPEC section 5).
+        /// One JSON object per event (docs/BEHAVIOUR.md §5).
         #[arg(long)]
         json: bool,
         /// Start at this seq.

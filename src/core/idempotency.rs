@@ -1,4 +1,4 @@
-//! `ClientToken` idempotency (SPEC section 6).
+//! `ClientToken` idempotency (docs/BEHAVIOUR.md §6).
 //!
 //! The same token, account, action and parameters within 24 hours of ledger
 //! time returns the original response (same RequestId) and appends nothing;

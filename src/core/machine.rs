@@ -1,6 +1,6 @@
 //! The ledger's state machine: what one request does, minus the I/O.
 //!
-//! [`Machine::step`] runs the request's steps in SPEC order, each a pure
+//! [`Machine::step`] runs the request's steps in the order of docs/BEHAVIOUR.md §2, each a pure
 //! function of the machine's state and the request: the time it runs at, the
 //! transitions due by then (each the platform's own request, stamped with its
 //! due time), then the action: a command decided against the live records, a

@@ -9,8 +9,9 @@ use crate::model::time::Timestamp;
 
 /// Largest allowed difference between a request's timestamp and the server clock.
 pub const MAX_SKEW_SECS: i64 = 15 * 60;
-/// How long a nonce is refused after its first use.
-pub const REMEMBER_SECS: i64 = 2 * MAX_SKEW_SECS;
+/// How long a nonce is refused after its first use (at least: see
+/// [`Nonce::expires`]).
+pub const REMEMBER_SECS: i64 = MAX_SKEW_SECS;
 
 /// A signature nonce, as the ledger remembers it.
 ///
@@ -26,6 +27,7 @@ pub const REMEMBER_SECS: i64 = 2 * MAX_SKEW_SECS;
 pub struct Nonce {
     digest: [u8; 16],
     seen: i64,
+    signed: i64,
 }
 
 impl Nonce {
@@ -42,6 +44,16 @@ impl Nonce {
         Self {
             digest,
             seen: seen.unix(),
+            signed: seen.unix(),
+        }
+    }
+
+    /// The same nonce, from a request whose signature is dated `signed` (its
+    /// `Timestamp` or `x-acs-date`).
+    pub fn signed_at(self, signed: Timestamp) -> Self {
+        Self {
+            signed: signed.unix(),
+            ..self
         }
     }
 
@@ -55,8 +67,21 @@ impl Nonce {
         self.seen
     }
 
-    /// Seconds since the epoch until which it is refused.
+    /// Seconds since the epoch until which it is refused: 15 minutes after
+    /// its first use, or after the request's own date when that is later. A
+    /// request dated up to 15 minutes ahead of the server clock is accepted
+    /// until 15 minutes after its date: its nonce is remembered that long,
+    /// or it could be replayed once forgotten.
+    ///
+    /// ```
+    /// use ecs_ledger::core::nonce::{Nonce, REMEMBER_SECS};
+    /// use ecs_ledger::model::time::Timestamp;
+    /// let now = Timestamp::from_unix(1_767_225_600).unwrap();
+    /// let ahead = Timestamp::from_unix(1_767_225_600 + 600).unwrap();
+    /// assert_eq!(Nonce::new("k", "n", now).expires(), now.unix() + REMEMBER_SECS);
+    /// assert_eq!(Nonce::new("k", "n", now).signed_at(ahead).expires(), ahead.unix() + REMEMBER_SECS);
+    /// ```
     pub fn expires(&self) -> i64 {
-        self.seen.saturating_add(REMEMBER_SECS)
+        self.seen.max(self.signed).saturating_add(REMEMBER_SECS)
     }
 }

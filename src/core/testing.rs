@@ -3,7 +3,7 @@
 //!
 //! A [`Scenario`] is a tiny in-memory ledger: a clock, a state, a log and a
 //! seeded id source. It runs the scheduler before each command exactly as the
-//! real ledger does, so a test reads like the SPEC:
+//! real ledger does, so a test reads like the behaviour reference (docs/BEHAVIOUR.md):
 //!
 //! ```
 //! use ecs_ledger::core::testing::Scenario;

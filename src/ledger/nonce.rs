@@ -1,8 +1,9 @@
 //! Signature nonces: a signed request's nonce is accepted once.
 //!
-//! A request may be signed up to [`MAX_SKEW_SECS`] before or after the server's
-//! clock, so a nonce must be remembered for twice that window
-//! ([`REMEMBER_SECS`]): after it, the request's own timestamp is refused.
+//! A nonce is refused for [`REMEMBER_SECS`] after its first use, and while
+//! the request it came with could still be accepted (a request may be dated
+//! up to [`MAX_SKEW_SECS`] ahead of the server clock): see
+//! [`Nonce::expires`].
 //! The ledger checks the nonce and stages it in the **same atomic write** as
 //! the request's effects, so a replay is refused after a restart exactly when
 //! the original request survived it (a nonce is never forgotten while the
@@ -91,10 +92,28 @@ mod tests {
         assert!(n.admit(&Nonce::new("k", "n1", at(1000)), &mut append));
         assert!(!n.admit(&Nonce::new("k", "n1", at(1001)), &mut append));
         assert!(n.admit(&Nonce::new("other", "n1", at(1001)), &mut append));
+        assert!(!n.admit(
+            &Nonce::new("k", "n1", at(1000 + REMEMBER_SECS - 1)),
+            &mut append
+        ));
         assert!(n.admit(
             &Nonce::new("k", "n1", at(1000 + REMEMBER_SECS)),
             &mut append
         ));
+    }
+
+    /// A request dated ahead of the server clock stays acceptable until 15
+    /// minutes after its date: its nonce is refused that long.
+    #[test]
+    fn a_nonce_dated_ahead_is_refused_until_its_request_expires() {
+        let log = EventLog::open(MemoryStorage::new()).unwrap();
+        let mut append = log.begin();
+        let mut n = Nonces::default();
+        let ahead = Nonce::new("k", "n1", at(1000)).signed_at(at(1000 + MAX_SKEW_SECS));
+        assert!(n.admit(&ahead, &mut append));
+        let later = 1000 + MAX_SKEW_SECS + REMEMBER_SECS;
+        assert!(!n.admit(&Nonce::new("k", "n1", at(later - 1)), &mut append));
+        assert!(n.admit(&Nonce::new("k", "n1", at(later)), &mut append));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! The model reads no clock and draws no random numbers; everything that varies
 //! arrives here. With a seeded [`IdSource`] every generated id is a pure
-//! function of the seed and the log position (SPEC section 1).
+//! function of the seed and the log position (docs/BEHAVIOUR.md §1).
 
 use std::cell::Cell;
 
@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::model::id::{Account, EventId, RequestId};
 use crate::model::time::Timestamp;
 
-/// How long the platform's transitions take, in seconds (SPEC section 2).
+/// How long the platform's transitions take, in seconds (docs/BEHAVIOUR.md §2).
 ///
 /// ```
 /// use ecs_ledger::model::ctx::Durations;

@@ -43,7 +43,7 @@ macro_rules! codes {
 }
 
 codes! {
-    // ---- DeleteInstance, SPEC section 3 (rows in order) ----
+    // ---- DeleteInstance, docs/BEHAVIOUR.md §3 (rows in order) ----
     /// Row 1: a mandatory parameter is absent or empty.
     MissingParameter => ("MissingParameter", "The input parameter \"{0}\" that is mandatory for processing this request is not supplied."),
     /// Row 2 (and every bad parameter value): names the parameter.
@@ -67,17 +67,17 @@ codes! {
     /// Row 11: DryRun passed every check.
     DryRunOperation => ("DryRunOperation", "Request validation has been passed with DryRun flag set."),
 
-    // ---- DeleteInstances, SPEC section 3 ----
+    // ---- DeleteInstances, docs/BEHAVIOUR.md §3 ----
     /// More than 100 ids in one DeleteInstances.
     TooManyInstanceIds => ("InvalidParameter.TooManyInstanceIds", "Instance ids cannot be more than 100."),
     /// DeleteInstances DryRun passed.
     DryRunSuccess => ("DRYRUN.SUCCESS", "This request is a dryrun request with successful result."),
 
-    // ---- idempotency, SPEC section 6 ----
+    // ---- idempotency, docs/BEHAVIOUR.md §6 ----
     /// Same ClientToken, different request.
     IdempotentParameterMismatch => ("IdempotentParameterMismatch", "The request uses the same client token as a previous, but non-identical request."),
 
-    // ---- supporting ECS actions, SPEC section 4 (real ECS codes) ----
+    // ---- supporting ECS actions, docs/BEHAVIOUR.md §4 (real ECS codes) ----
     /// StartInstance (or AttachDisk) on an expired or financially locked instance.
     InstanceExpiredOrInArrears => ("InstanceExpiredOrInArrears", "The specified operation is denied as your prepay instance is expired (prepay mode) or in arrears (afterpay mode)."),
     /// No such disk for this account.

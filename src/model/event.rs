@@ -148,7 +148,7 @@ pub struct InstanceRenewed {
     pub expired_time: Timestamp,
 }
 
-/// An instance was released (SPEC section 3: always the first event of a release).
+/// An instance was released (docs/BEHAVIOUR.md §3.3: always the first event of a release).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct InstanceReleased {
@@ -458,7 +458,7 @@ impl Recorded {
         out.push('}');
     }
 
-    /// The flat PascalCase JSON of SPEC section 5:
+    /// The flat PascalCase JSON of docs/BEHAVIOUR.md §5:
     /// `{"Seq":12,"Time":"…","Type":"DiskReleased","RequestId":"…","Account":"…","EventId":"…",…fields}`.
     pub fn to_json(&self) -> Value {
         let mut map = Map::new();

@@ -1,7 +1,7 @@
 //! Typed, validated identifiers: resources, accounts, requests and events.
 //!
 //! Every identifier that crosses the boundary of the model is parsed here, so a
-//! value of one of these types is always well formed (SPEC section 1). Parsing
+//! value of one of these types is always well formed (docs/BEHAVIOUR.md §1). Parsing
 //! errors carry no parameter name: the parameter layer ([`crate::model::params`])
 //! knows which parameter it was reading and turns an [`IdError`] into
 //! `InvalidParameter` naming it.
@@ -39,7 +39,7 @@ pub enum IdError {
     Character(char),
 }
 
-/// Checks `^{prefix}[0-9a-z]{8,32}$` (SPEC section 1).
+/// Checks `^{prefix}[0-9a-z]{8,32}$` (docs/BEHAVIOUR.md §1).
 fn check_resource_id(value: &str, prefix: &'static str) -> Result<(), IdError> {
     let rest = value
         .strip_prefix(prefix)
@@ -190,7 +190,7 @@ resource_id!(
 /// The account a command runs as and a resource belongs to.
 ///
 /// 1-64 characters of `[A-Za-z0-9_.@-]`, starting with a letter or digit.
-/// Resources of another account are reported as not found (SPEC section 1).
+/// Resources of another account are reported as not found (docs/BEHAVIOUR.md §1).
 ///
 /// ```
 /// use ecs_ledger::model::id::Account;

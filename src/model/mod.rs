@@ -1,4 +1,4 @@
-//! The pure model: the state machine of SPEC sections 1-4.
+//! The pure model: the state machine of docs/BEHAVIOUR.md §1-§4.
 //!
 //! * [`decide`] checks a [`Command`] against a [`State`] and returns the events
 //!   it causes, or the error that answers it;

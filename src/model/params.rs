@@ -3,7 +3,7 @@
 //! Both wire interfaces (exec lines and HTTP) reduce a request to [`Params`]:
 //! names to string values, repeated parameters flattened (`DataDisk.1.Size`,
 //! `InstanceId.2`). The getters here turn values into typed ones and produce
-//! the errors SPEC section 5 asks for: `MissingParameter` for an absent or
+//! the errors docs/BEHAVIOUR.md §5 asks for: `MissingParameter` for an absent or
 //! empty mandatory value, `InvalidParameter` naming the parameter for a bad one.
 //! Parameters the model does not read are simply never looked at.
 
@@ -150,7 +150,7 @@ impl Params {
         }
     }
 
-    /// The `ClientToken`: at most 64 ASCII characters (SPEC section 3).
+    /// The `ClientToken`: at most 64 ASCII characters (docs/BEHAVIOUR.md §3).
     pub fn client_token(&self) -> Result<Option<String>, EcsError> {
         match self.optional("ClientToken") {
             None => Ok(None),

@@ -1,4 +1,4 @@
-//! What releasing a disk does to it and its snapshots (SPEC section 3, step 2).
+//! What releasing a disk does to it and its snapshots (docs/BEHAVIOUR.md §3.3).
 //!
 //! Shared by DeleteInstance (a disk released with its instance) and DeleteDisk
 //! ("same snapshot rule as a disk released with its instance").

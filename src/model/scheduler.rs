@@ -1,8 +1,8 @@
 //! The platform's own transitions, as a pure function of state and time.
 //!
 //! Given a state and a time T, [`due`] returns every transition due at or
-//! before T, in due order, each stamped with the time it was due (SPEC
-//! section 2): creation (`Pending -> Stopped`), start (`Starting -> Running`),
+//! before T, in due order, each stamped with the time it was due (docs/BEHAVIOUR.md
+//! §2): creation (`Pending -> Stopped`), start (`Starting -> Running`),
 //! stop (`Stopping -> Stopped`) and subscription expiry (a `Running`/`Starting`
 //! instance is stopped and a `financial` lock added).
 

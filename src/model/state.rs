@@ -84,7 +84,7 @@ impl Instance {
         self.expired || self.locks.contains_key(&LockReason::Financial)
     }
 
-    /// PrePaid and ledger time `now` >= ExpiredTime (SPEC section 1).
+    /// PrePaid and ledger time `now` >= ExpiredTime (docs/BEHAVIOUR.md §1).
     pub fn is_expired_at(&self, now: Timestamp) -> bool {
         self.charge_type == ChargeType::PrePaid && self.expired_time.is_some_and(|t| now >= t)
     }

@@ -1,7 +1,7 @@
 //! Ledger time: whole seconds since the Unix epoch, UTC.
 //!
 //! The model never reads a clock: time arrives in [`crate::model::Ctx`].
-//! Seconds are the resolution of the SPEC's transitions and of ECS's own
+//! Seconds are the resolution of the ledger's transitions and of ECS's own
 //! timestamps; finer input (`At` with fractions) is truncated.
 
 use std::fmt;

@@ -41,7 +41,7 @@ macro_rules! wire_enum {
 }
 
 wire_enum!(
-    /// An instance's status (SPEC section 1). A released instance has none: it is gone.
+    /// An instance's status (docs/BEHAVIOUR.md §1). A released instance has none: it is gone.
     InstanceStatus {
         /// Being created; becomes `Stopped` after the creation duration.
         Pending = "Pending",
@@ -79,7 +79,7 @@ wire_enum!(
 wire_enum!(
     /// Why an instance is locked (`OperationLocks.LockReason`).
     LockReason {
-        /// Locked for security reasons: changes the release rules (SPEC section 3).
+        /// Locked for security reasons: changes the release rules (docs/BEHAVIOUR.md §3).
         Security = "security",
         /// Locked for overdue payment or subscription expiry.
         Financial = "financial",

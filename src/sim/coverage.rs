@@ -1,5 +1,5 @@
 //! Coverage: a simulator that silently stops exercising a path must fail.
-//! Across the seeds CI runs, every error code of the SPEC's actions and every
+//! Across the seeds CI runs, every error code of the actions of docs/BEHAVIOUR.md and every
 //! fault kind must occur at least once.
 
 use std::collections::BTreeMap;
@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::faults::FaultKind;
 use crate::model::error::Code;
 
-/// The codes the SPEC's actions answer with (sections 3, 4 and 6), which the
+/// The codes the actions of docs/BEHAVIOUR.md answer with (sections 3, 4 and 6), which the
 /// simulation must reach. Left out on purpose: the per-disk and per-table
 /// quotas (256 snapshots, 200 routes: unreachable in short runs), the HTTP
 /// protocol codes (tested by the server's tests) and the ledger's own

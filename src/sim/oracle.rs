@@ -1,4 +1,4 @@
-//! The oracle: a deliberately simple reference model of SPEC sections 2-4,
+//! The oracle: a deliberately simple reference model of docs/BEHAVIOUR.md §2-§4,
 //! written separately from `model::decide` (its own plain records, its own
 //! rule code, its own fold), that predicts every request's outcome: the error
 //! code, or the exact events. New resources' ids cannot be predicted without

@@ -2,7 +2,7 @@
 //!
 //! Everything goes in sled's default tree under key prefixes, so one group
 //! commit is one `apply_batch` (atomic, and about 4x cheaper than a multi-tree
-//! transaction; see ARCHITECTURE.md). sled's `flush` is `sync_file_range` on
+//! transaction; see docs/ARCHITECTURE.md). sled's `flush` is `sync_file_range` on
 //! Linux: it survives kill -9 but not power loss, so [`SledStorage::sync`] also
 //! `fdatasync`s sled's files.
 

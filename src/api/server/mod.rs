@@ -65,7 +65,7 @@ pub struct ServeConfig {
 }
 
 /// What the server allows a connection, so that idle or half-sent
-/// connections cannot pile up (SPEC section 5).
+/// connections cannot pile up (docs/BEHAVIOUR.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionLimits {
     /// A request's headers must arrive within this time of the connection

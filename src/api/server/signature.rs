@@ -259,13 +259,14 @@ impl Verifier {
         Self { keys }
     }
 
-    fn skew(timestamp: &str, now: Timestamp) -> Result<(), EcsError> {
+    /// The request's date, if within the allowed skew of `now`.
+    fn skew(timestamp: &str, now: Timestamp) -> Result<Timestamp, EcsError> {
         let t = Timestamp::parse_rfc3339(timestamp)
             .map_err(|_| EcsError::new(Code::TimestampFormat))?;
         if (t.unix() - now.unix()).abs() > MAX_SKEW_SECS {
             return Err(EcsError::new(Code::TimestampExpired));
         }
-        Ok(())
+        Ok(t)
     }
 
     fn key(&self, id: &str) -> Result<&AccessKey, EcsError> {
@@ -318,7 +319,7 @@ impl Verifier {
             ));
         }
         let key = self.key(key_id)?;
-        Self::skew(timestamp, now)?;
+        let signed = Self::skew(timestamp, now)?;
         let string_to_sign = v1_string_to_sign(&parts.method, &params);
         if !same(&v1_sign(&key.secret, &string_to_sign), signature) {
             return Err(EcsError::with_message(
@@ -332,7 +333,7 @@ impl Verifier {
         Ok(Identity {
             key: key.clone(),
             version: Version::V1,
-            nonce: Nonce::new(key_id, nonce, now),
+            nonce: Nonce::new(key_id, nonce, now).signed_at(signed),
         })
     }
 
@@ -357,7 +358,7 @@ impl Verifier {
         }
         unsigned_header(parts, &auth.signed_headers)?;
         let key = self.key(&auth.credential)?;
-        Self::skew(parts.header("x-acs-date").unwrap_or_default(), now)?;
+        let signed = Self::skew(parts.header("x-acs-date").unwrap_or_default(), now)?;
         let payload_hash = parts.header("x-acs-content-sha256").unwrap_or_default();
         if !same(&hex::encode(Sha256::digest(&parts.body)), payload_hash) {
             return Err(EcsError::with_message(
@@ -392,7 +393,8 @@ impl Verifier {
                 &auth.credential,
                 parts.header("x-acs-signature-nonce").unwrap_or_default(),
                 now,
-            ),
+            )
+            .signed_at(signed),
         })
     }
 }

@@ -48,7 +48,7 @@ pub struct CreateInstance {
 const DEFAULT_CATEGORY: &str = "cloud_efficiency";
 
 impl CreateInstance {
-    /// Parses the parameters of SPEC section 4.
+    /// Parses the parameters of docs/BEHAVIOUR.md §4.
     pub fn parse(params: &Params) -> Result<Self, EcsError> {
         let charge_type = match params.choice("InstanceChargeType", &["PostPaid", "PrePaid"])? {
             Some("PrePaid") => ChargeType::PrePaid,

@@ -1,4 +1,4 @@
-//! DeleteInstance: the central rule table of SPEC section 3.
+//! DeleteInstance: the central rule table of docs/BEHAVIOUR.md §3.
 //!
 //! Rows 1-2 are checked while parsing ([`DeleteInstance::parse`]), rows 3-11 by
 //! [`check`] and [`DeleteInstance::decide`], in the table's order: the first
@@ -99,7 +99,7 @@ pub fn check<'s>(
     Ok(instance)
 }
 
-/// The events of a release, in SPEC order: `InstanceReleased`; then each
+/// The events of a release, in the order of docs/BEHAVIOUR.md §2: `InstanceReleased`; then each
 /// attached disk (system first, then data disks in attach order) released with
 /// its snapshots when `DeleteWithInstance` is true or the instance has a
 /// `security` lock, otherwise detached and kept.

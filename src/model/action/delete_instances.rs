@@ -1,4 +1,4 @@
-//! DeleteInstances: the batch form of DeleteInstance (SPEC section 3).
+//! DeleteInstances: the batch form of DeleteInstance (docs/BEHAVIOUR.md §3).
 //!
 //! Batch checks first (at least one id, at most 100, no repeats), then every
 //! instance through the DeleteInstance table in request order; the first

@@ -1,7 +1,7 @@
 //! Finding the records an action names, as the command's account sees them.
 //!
 //! A resource of another account is reported exactly as a missing one
-//! (SPEC section 1: no existence leak).
+//! (docs/BEHAVIOUR.md §1: no existence leak).
 
 use crate::model::ctx::Ctx;
 use crate::model::error::{Code, EcsError};

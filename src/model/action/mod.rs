@@ -1,7 +1,7 @@
 //! The commands: one file per ECS action, each holding its parameters, its
 //! parsing and its rules. [`Command`] ties them together.
 //!
-//! To find where a rule of SPEC section 3 or 4 lives, open the file named after
+//! To find where a rule of docs/BEHAVIOUR.md §3 or §4 lives, open the file named after
 //! the action (`delete_instance.rs` holds the DeleteInstance table).
 
 pub mod attach_disk;
