@@ -135,8 +135,11 @@ pub fn serve<S: Storage + Clone>(
         }
         let ticker = tokio::spawn(tick(AsyncLedger::new(ledger.clone()), config.tick));
         let router = router(ledger, config.access_keys, config.limits);
+        // Before anyone is told the server listens: a signal sent at once
+        // must stop it cleanly, not kill it.
+        let shutdown = shutdown_signal();
         ready(addr);
-        accept(listener, router, config.limits).await;
+        accept(listener, router, config.limits, shutdown).await;
         ticker.abort();
         tracing::info!("stopped accepting; in-flight requests finished");
         Ok(())
@@ -192,10 +195,14 @@ async fn tick<S: Storage + Clone>(ledger: AsyncLedger<S>, every: Duration) {
 /// Accepts connections until a shutdown signal, each served by hyper with the
 /// header timeout, at most `max_connections` at once; then waits for the
 /// requests in flight (at most one header timeout longer than the slowest).
-async fn accept(listener: tokio::net::TcpListener, router: Router, limits: ConnectionLimits) {
+async fn accept(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
         let slot = tokio::select! {
@@ -237,24 +244,35 @@ async fn accept(listener: tokio::net::TcpListener, router: Router, limits: Conne
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Resolves on SIGINT or SIGTERM. The handlers are installed by this call,
+/// not when the future is first polled: a signal sent as soon as the server
+/// says it listens is not lost (nor, SIGTERM's default, fatal).
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let terminate = signal(SignalKind::terminate());
+    let interrupt = signal(SignalKind::interrupt());
+    async move {
+        match (terminate, interrupt) {
+            (Ok(mut terminate), Ok(mut interrupt)) => {
+                tokio::select! {
+                    _ = terminate.recv() => {},
+                    _ = interrupt.recv() => {},
+                }
             }
-            Err(_) => std::future::pending::<()>().await,
+            (Ok(mut only), Err(_)) | (Err(_), Ok(mut only)) => {
+                only.recv().await;
+            }
+            (Err(_), Err(_)) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+    }
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
