@@ -91,12 +91,13 @@ class EcsLedgerServer:
         """Starts the server and waits until ``/health`` answers; returns self."""
         if self.process is not None:
             raise ServerError("already started")
+        executable = self.binary or _find_binary()
         self.directory = self._given_directory or tempfile.mkdtemp(prefix="ecs-ledger-")
         os.makedirs(self.directory, exist_ok=True)
         keys = os.path.join(self.directory, "keys.json")
         with open(os.open(keys, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             json.dump([self.key.as_json(), self.admin_key.as_json()], f)
-        command = [self.binary or _find_binary(), "--data", self.data_dir, "serve",
+        command = [executable, "--data", self.data_dir, "serve",
                    "--listen", "127.0.0.1:0", "--access-keys", keys, "--clock", self.clock]
         if self.durations is not None:
             command += ["--durations", ",".join(str(int(d)) for d in self.durations)]

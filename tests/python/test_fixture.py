@@ -115,3 +115,11 @@ def test_an_unknown_scope_is_a_usage_error(pytester):
     result = pytester.runpytest_subprocess()
     assert result.ret != 0
     assert "'forever'" in result.stdout.str() + result.stderr.str()
+
+
+def test_a_missing_executable_is_named_before_anything_is_created(monkeypatch, tmp_path):
+    monkeypatch.setenv("ECS_LEDGER_BIN", str(tmp_path / "nowhere"))
+    server = ecs_ledger.EcsLedgerServer()
+    with pytest.raises(FileNotFoundError, match="ECS_LEDGER_BIN"):
+        server.start()
+    assert server.directory is None and server.process is None
