@@ -20,6 +20,7 @@ mod audit_proof;
 mod audit_verify;
 mod bench;
 mod exec;
+mod generate;
 mod inspect;
 mod serve;
 mod simulate;
@@ -234,6 +235,16 @@ pub enum Command {
     },
     #[command(flatten)]
     Audit(audit_cli::AuditCommand),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): the program's, or one subcommand's (ecs-ledger-SUBCOMMAND(1)).
+    Manpage {
+        /// The subcommand whose page to print.
+        subcommand: Option<String>,
+    },
 }
 
 impl WriteOpts {
@@ -414,6 +425,8 @@ pub fn main() -> ExitCode {
         Command::History { id, json } => audit::history(&cli.data, cli.cache_mb, id, *json),
         Command::Report { json } => audit::report(&cli.data, cli.cache_mb, *json),
         Command::Rebuild { name } => audit::rebuild(&cli.data, cli.cache_mb, name),
+        Command::Completions { shell } => generate::completions(*shell),
+        Command::Manpage { subcommand } => generate::manpage(subcommand.as_deref()),
         Command::Simulate {
             seed,
             seeds,

@@ -25,10 +25,13 @@
 //! ledger.close().unwrap();
 //! ```
 
+#[cfg(feature = "async")]
+pub mod asynchronous;
 pub mod checkpoint;
 pub mod config;
 pub mod inline;
 pub mod nonce;
+pub mod observer;
 mod writer;
 
 use std::path::Path;
@@ -39,7 +42,10 @@ use std::thread::JoinHandle;
 pub use crate::core::answer::{Answer, Reply, Success};
 pub use crate::core::machine::ClockMode;
 pub use crate::core::request::{Parsed, Request};
+#[cfg(feature = "async")]
+pub use asynchronous::{AsyncLedger, ReplyFuture};
 pub use config::{Config, Durability};
+pub use observer::{Commit, Observer};
 
 use crate::log::{Head, LogError};
 use crate::model::error::{Code, EcsError};
@@ -113,6 +119,7 @@ pub(crate) struct Shared {
     pub clock: Mutex<Timestamp>,
     pub failed: Mutex<Option<Arc<LogError>>>,
     pub stats: Mutex<Stats>,
+    pub observer: Mutex<Option<Arc<dyn Observer>>>,
 }
 
 impl Shared {
@@ -123,6 +130,7 @@ impl Shared {
             clock: Mutex::new(clock),
             failed: Mutex::new(None),
             stats: Mutex::new(Stats::default()),
+            observer: Mutex::new(None),
         })
     }
 
@@ -131,7 +139,29 @@ impl Shared {
     }
 }
 
-type Responder = SyncSender<Result<Reply, LedgerError>>;
+/// Where the writer sends one request's answer.
+enum Responder {
+    /// A thread blocked on a channel ([`Ledger::execute`]).
+    Sync(SyncSender<Result<Reply, LedgerError>>),
+    /// A callback, called once on the writer thread: it must not block (the
+    /// async handle completes a future with it).
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    Call(Box<dyn FnOnce(Result<Reply, LedgerError>) + Send>),
+}
+
+impl Responder {
+    /// Hands the answer over; false when the caller is gone (a sync caller
+    /// only: a callback cannot tell).
+    fn send(self, answer: Result<Reply, LedgerError>) -> bool {
+        match self {
+            Responder::Sync(tx) => tx.send(answer).is_ok(),
+            Responder::Call(call) => {
+                call(answer);
+                true
+            }
+        }
+    }
+}
 
 enum Msg {
     Job(Box<writer::Job>, Responder),
@@ -181,17 +211,21 @@ impl<S: Storage + Clone> Ledger<S> {
         })
     }
 
-    fn send(&self, job: writer::Job) -> Result<Reply, LedgerError> {
+    /// Queues `job` for the writer, which answers through `responder`.
+    /// Never blocks (the queue is unbounded; the lock is only held to send).
+    fn submit(&self, job: writer::Job, responder: Responder) -> Result<(), LedgerError> {
         if let Some(failure) = self.shared.failure() {
             return Err(failure);
         }
+        let tx = lock(&self.tx);
+        let tx = tx.as_ref().ok_or(LedgerError::Closed)?;
+        tx.send(Msg::Job(Box::new(job), responder))
+            .map_err(|_| LedgerError::Closed)
+    }
+
+    fn send(&self, job: writer::Job) -> Result<Reply, LedgerError> {
         let (reply_tx, reply_rx) = mpsc::sync_channel(1);
-        {
-            let tx = lock(&self.tx);
-            let tx = tx.as_ref().ok_or(LedgerError::Closed)?;
-            tx.send(Msg::Job(Box::new(job), reply_tx))
-                .map_err(|_| LedgerError::Closed)?;
-        }
+        self.submit(job, Responder::Sync(reply_tx))?;
         reply_rx
             .recv()
             .map_err(|_| self.shared.failure().unwrap_or(LedgerError::Closed))?
@@ -244,6 +278,20 @@ impl<S: Storage + Clone> Ledger<S> {
             Ok((head, _)) => *head,
             Err(p) => *p.into_inner().0,
         }
+    }
+
+    /// Why the ledger stopped, if it did: the writer's failure, or
+    /// [`LedgerError::Closed`] once closed. `None` while it takes requests.
+    pub fn failure(&self) -> Option<LedgerError> {
+        self.shared
+            .failure()
+            .or_else(|| lock(&self.tx).is_none().then_some(LedgerError::Closed))
+    }
+
+    /// Tells `observer` about every group commit from now on (replacing any
+    /// observer set before): see [`observer`].
+    pub fn observe(&self, observer: Arc<dyn Observer>) {
+        *lock(&self.shared.observer) = Some(observer);
     }
 
     /// What the writer has written since the ledger was opened.

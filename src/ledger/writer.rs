@@ -12,6 +12,7 @@ use bincode::Options;
 use super::checkpoint::{self, Manifest, ReadError};
 use super::config::{Config, Durability};
 use super::nonce::{Nonce, Nonces};
+use super::observer::Commit;
 use super::{LedgerError, Msg, Reply, Shared, lock};
 use crate::core::idempotency::Remembered;
 use crate::core::machine::{ClockMode, Machine};
@@ -59,6 +60,8 @@ pub(crate) struct Writer<S: Storage> {
     committed_clock: Timestamp,
     /// Idempotency records staged in the current batch.
     staged_tokens: HashMap<Vec<u8>, Remembered>,
+    /// Due transitions applied in the current batch (for the observer).
+    staged_transitions: usize,
     shared: Arc<Shared>,
 }
 
@@ -97,6 +100,7 @@ impl<S: Storage> Writer<S> {
             config,
             checkpoint,
             staged_tokens: HashMap::new(),
+            staged_transitions: 0,
             shared: shared.clone(),
         };
         Ok((writer, shared))
@@ -158,6 +162,7 @@ impl<S: Storage> Writer<S> {
         if let Some(failure) = self.shared.failure() {
             return Err(failure);
         }
+        let started = std::time::Instant::now();
         let mut append = self.log.begin();
         let mut replies = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -166,11 +171,29 @@ impl<S: Storage> Writer<S> {
                 Err(e) => return Err(self.stop(e)),
             }
         }
-        if let Err(e) = self.commit(append) {
-            return Err(self.stop(e));
-        }
+        let records = append.records();
+        let wrote = match self.commit(append) {
+            Ok(wrote) => wrote,
+            Err(e) => return Err(self.stop(e)),
+        };
         lock(&self.shared.stats).requests += replies.len() as u64;
+        let transitions = std::mem::take(&mut self.staged_transitions);
+        self.observed(Commit {
+            requests: replies.len(),
+            records,
+            transitions,
+            wrote,
+            duration: started.elapsed(),
+        });
         Ok(replies)
+    }
+
+    /// Tells the observer, if any, about the batch just committed.
+    fn observed(&self, commit: Commit) {
+        let observer = lock(&self.shared.observer).clone();
+        if let Some(observer) = observer {
+            observer.committed(&commit);
+        }
     }
 
     /// Records the failure that stops the writer.
@@ -196,6 +219,13 @@ impl<S: Storage> Writer<S> {
             None => None,
         };
         let step = self.machine.step(&job.parsed, remembered.as_ref(), now);
+        // Due transitions are the platform's own requests: their records
+        // carry RequestIds of their own, the answered request's never.
+        self.staged_transitions += step
+            .records
+            .iter()
+            .filter(|r| r.request_id != step.reply.request_id)
+            .count();
         for recorded in &step.records {
             append.record(recorded)?;
         }
@@ -230,14 +260,16 @@ impl<S: Storage> Writer<S> {
     }
 
     /// Writes the batch, makes it durable, moves the witness, publishes the
-    /// head; writes a state checkpoint when one is due.
-    fn commit(&mut self, mut append: Append) -> Result<(), LogError> {
+    /// head; writes a state checkpoint when one is due. True when there was
+    /// anything to write.
+    fn commit(&mut self, mut append: Append) -> Result<bool, LogError> {
         self.staged_tokens.clear();
         let clock = self.machine.clock();
         if append.records() > 0 || clock > self.committed_clock {
             append.set_clock(clock);
         }
-        if !append.is_empty() {
+        let wrote = !append.is_empty();
+        if wrote {
             let records = append.records();
             let started = std::time::Instant::now();
             let head = self.log.commit(append)?;
@@ -260,7 +292,7 @@ impl<S: Storage> Writer<S> {
         *lock(&self.shared.head) = self.log.head();
         *lock(&self.shared.clock) = clock;
         self.shared.committed.notify_all();
-        Ok(())
+        Ok(wrote)
     }
 
     /// Flush or sync as configured; the witness follows what is durable (in

@@ -1,3 +1,4 @@
 pub mod cli;
 pub mod http;
+pub mod prometheus;
 pub mod workload;

@@ -4,10 +4,19 @@
 //! `application/x-www-form-urlencoded` body, merged. v1 (HMAC-SHA1) and v3
 //! (ACS3-HMAC-SHA256) signatures, timestamp skew and nonce replay checks, ECS
 //! error bodies and content types, `Format` JSON/XML (default: JSON under v3,
-//! XML otherwise). Requests go through the ledger's group commit on blocking
-//! threads; due transitions are applied in the background every second.
+//! XML otherwise). Requests go through the ledger's group commit as futures
+//! ([`AsyncLedger`]: no runtime thread waits on it); due transitions are
+//! applied in the background every second.
+//!
+//! `GET /health` and `GET /metrics` need no signature and name no account or
+//! resource. `/health` answers `200 {"Status":"ok","HeadSeq":12}` while the
+//! ledger takes requests (the server listens only once the ledger is open, so
+//! an answer means ready), `503 {"Status":"stopped","HeadSeq":12}` once its
+//! writer stopped after a failure; `/metrics` is described in [`metrics`].
 
+mod health;
 pub mod keys;
+pub mod metrics;
 pub mod render;
 pub mod signature;
 
@@ -20,9 +29,10 @@ use axum::body::Body;
 use axum::extract::{Request as HttpRequest, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
+use axum::routing::get;
 use serde_json::Value;
 
-use crate::ledger::{Ledger, Request};
+use crate::ledger::{AsyncLedger, Ledger, Request};
 use crate::model::Command;
 use crate::model::error::{Code, EcsError};
 use crate::model::id::{Account, RequestId};
@@ -30,6 +40,7 @@ use crate::model::params::Params;
 use crate::model::time::Timestamp;
 use crate::storage::Storage;
 use keys::AccessKeys;
+use metrics::Metrics;
 use render::Format;
 use signature::{Parts, Verifier, Version};
 
@@ -88,7 +99,8 @@ impl Default for ConnectionLimits {
 }
 
 struct App<S: Storage + Clone> {
-    ledger: Arc<Ledger<S>>,
+    ledger: AsyncLedger<S>,
+    metrics: Arc<Metrics>,
     verifier: Option<Verifier>,
     body_timeout: Duration,
 }
@@ -121,10 +133,13 @@ pub fn serve<S: Storage + Clone>(
             Some(keys) => tracing::info!(%addr, keys = keys.len(), "listening"),
             None => tracing::warn!(%addr, "listening OPEN: no access keys, every request acts as account `default` with admin rights"),
         }
-        let ticker = tokio::spawn(tick(ledger.clone(), config.tick));
+        let ticker = tokio::spawn(tick(AsyncLedger::new(ledger.clone()), config.tick));
         let router = router(ledger, config.access_keys, config.limits);
+        // Before anyone is told the server listens: a signal sent at once
+        // must stop it cleanly, not kill it.
+        let shutdown = shutdown_signal();
         ready(addr);
-        accept(listener, router, config.limits).await;
+        accept(listener, router, config.limits, shutdown).await;
         ticker.abort();
         tracing::info!("stopped accepting; in-flight requests finished");
         Ok(())
@@ -133,31 +148,42 @@ pub fn serve<S: Storage + Clone>(
 
 /// The ECS API over `ledger` as a router: what [`serve`] runs on each
 /// connection, and what tests call in-process. Without `access_keys` every
-/// request acts as account `default` with admin rights.
+/// request acts as account `default` with admin rights. Its [`Metrics`]
+/// become the ledger's observer.
 pub fn router<S: Storage + Clone>(
     ledger: Arc<Ledger<S>>,
     access_keys: Option<AccessKeys>,
     limits: ConnectionLimits,
 ) -> Router {
+    let metrics = Arc::new(Metrics::new());
+    ledger.observe(metrics.clone());
     let app = Arc::new(App {
-        ledger,
+        ledger: AsyncLedger::new(ledger),
+        metrics,
         verifier: access_keys.map(Verifier::new),
         body_timeout: limits.body_timeout,
     });
-    Router::new().fallback(handle::<S>).with_state(app)
+    // Any other method on these paths is the ECS API's 404, like any path.
+    Router::new()
+        .route("/health", get(health::health::<S>).fallback(handle::<S>))
+        .route(
+            "/metrics",
+            get(metrics::endpoint::<S>).fallback(handle::<S>),
+        )
+        .fallback(handle::<S>)
+        .with_state(app)
 }
 
 /// Applies due transitions every `every`, so queries see them without a command.
-async fn tick<S: Storage + Clone>(ledger: Arc<Ledger<S>>, every: Duration) {
+async fn tick<S: Storage + Clone>(ledger: AsyncLedger<S>, every: Duration) {
     let mut interval = tokio::time::interval(every);
     loop {
         interval.tick().await;
-        let ledger = ledger.clone();
-        match tokio::task::spawn_blocking(move || ledger.tick()).await {
-            Ok(Ok(events)) if !events.is_empty() => {
+        match ledger.tick().await {
+            Ok(events) if !events.is_empty() => {
                 tracing::debug!(events = events.len(), "applied due transitions")
             }
-            Ok(Err(e)) => {
+            Err(e) => {
                 tracing::error!(error = %e, "background transitions stopped");
                 break;
             }
@@ -169,10 +195,14 @@ async fn tick<S: Storage + Clone>(ledger: Arc<Ledger<S>>, every: Duration) {
 /// Accepts connections until a shutdown signal, each served by hyper with the
 /// header timeout, at most `max_connections` at once; then waits for the
 /// requests in flight (at most one header timeout longer than the slowest).
-async fn accept(listener: tokio::net::TcpListener, router: Router, limits: ConnectionLimits) {
+async fn accept(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
         let slot = tokio::select! {
@@ -214,24 +244,35 @@ async fn accept(listener: tokio::net::TcpListener, router: Router, limits: Conne
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Resolves on SIGINT or SIGTERM. The handlers are installed by this call,
+/// not when the future is first polled: a signal sent as soon as the server
+/// says it listens is not lost (nor, SIGTERM's default, fatal).
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let terminate = signal(SignalKind::terminate());
+    let interrupt = signal(SignalKind::interrupt());
+    async move {
+        match (terminate, interrupt) {
+            (Ok(mut terminate), Ok(mut interrupt)) => {
+                tokio::select! {
+                    _ = terminate.recv() => {},
+                    _ = interrupt.recv() => {},
+                }
             }
-            Err(_) => std::future::pending::<()>().await,
+            (Ok(mut only), Err(_)) | (Err(_), Ok(mut only)) => {
+                only.recv().await;
+            }
+            (Err(_), Err(_)) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+    }
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -247,20 +288,37 @@ fn respond(status: u16, format: Format, body: String) -> Response {
 }
 
 fn fail(format: Format, host: &str, request_id: RequestId, error: &EcsError) -> Response {
-    respond(
+    let mut response = respond(
         crate::api::status::of(error.code()),
         format,
         render::error(format, &request_id.to_string(), host, error),
-    )
+    );
+    // For the metrics, read back by `handle`.
+    response.extensions_mut().insert(error.code());
+    response
 }
 
 fn pairs(text: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(text).into_owned().collect()
 }
 
+/// Answers an ECS API request and counts it (by action and code).
 async fn handle<S: Storage + Clone>(
     State(app): State<Arc<App<S>>>,
     request: HttpRequest,
+) -> Response {
+    let mut action = metrics::UNKNOWN_ACTION;
+    let response = answer(&app, request, &mut action).await;
+    app.metrics
+        .answered(action, response.extensions().get::<Code>().copied());
+    response
+}
+
+/// The answer to an ECS API request; sets `label` to its action once known.
+async fn answer<S: Storage + Clone>(
+    app: &App<S>,
+    request: HttpRequest,
+    label: &mut &'static str,
 ) -> Response {
     let (head, body) = request.into_parts();
     let host = head
@@ -382,6 +440,7 @@ async fn handle<S: Storage + Clone>(
     if action.is_empty() {
         return fail(format, &host, early_id(), &EcsError::missing("Action"));
     }
+    *label = metrics::action_label(&action);
     if !admin && (Command::is_platform_action(&action) || action == "AdvanceClock") {
         let e = EcsError::with_message(
             Code::Forbidden,
@@ -405,18 +464,9 @@ async fn handle<S: Storage + Clone>(
         at: None,
         nonce,
     };
-    let ledger = app.ledger.clone();
-    let reply = match tokio::task::spawn_blocking(move || ledger.execute(request)).await {
-        Ok(Ok(reply)) => reply,
-        Ok(Err(e)) => return fail(format, &host, early_id(), &e.to_ecs()),
-        Err(_) => {
-            return fail(
-                format,
-                &host,
-                early_id(),
-                &EcsError::new(Code::InternalError),
-            );
-        }
+    let reply = match app.ledger.execute(request).await {
+        Ok(reply) => reply,
+        Err(e) => return fail(format, &host, early_id(), &e.to_ecs()),
     };
     match reply.error() {
         Some(e) => fail(format, &host, reply.request_id, e),
