@@ -22,9 +22,9 @@ fn bench_replay_reads_every_record_the_raw_baseline_reads() {
     drop(storage);
     // loads() checks each loaded instance has its two disks.
     let l = measure::loads(&dir.0, &alive, 10, std::time::Duration::ZERO).expect("load");
-    assert!(l.snapshot > std::time::Duration::ZERO, "{l:?}");
+    assert!(l.read_set > std::time::Duration::ZERO, "{l:?}");
     assert!(
-        l.tag_index > l.snapshot,
+        l.open > l.read_set,
         "opening costs more than one load: {l:?}"
     );
 }

@@ -375,9 +375,9 @@ pub const LOAD_WARMUP: Duration = Duration::from_secs(3);
 pub struct Loads {
     /// One instance with its 2 disks and 3 snapshots, copied out of the live
     /// records (what a decision reads: nothing comes from storage).
-    pub snapshot: Duration,
+    pub read_set: Duration,
     /// Opening the ledger at this size (checkpoint plus tail), for reference.
-    pub tag_index: Duration,
+    pub open: Duration,
     /// One raw sled `get` of one log chunk.
     pub raw_get: Duration,
 }
@@ -437,12 +437,12 @@ pub fn loads(
         get_pass()?;
     }
     let mut best = Loads {
-        snapshot: Duration::MAX,
-        tag_index: open_time,
+        read_set: Duration::MAX,
+        open: open_time,
         raw_get: Duration::MAX,
     };
     for _ in 0..ROUNDS {
-        best.snapshot = best.snapshot.min(load_pass()?);
+        best.read_set = best.read_set.min(load_pass()?);
         best.raw_get = best.raw_get.min(get_pass()?);
     }
     Ok(best)
