@@ -15,14 +15,22 @@ use super::{Batch, Storage, StorageError};
 /// Shared bytes handed out by [`MemoryStorage`].
 pub type MemBytes = Arc<[u8]>;
 
+/// A batch applied but not flushed, with what its keys held before it: a
+/// crash that loses it puts those back.
+#[derive(Debug)]
+struct Unflushed {
+    /// Each key the batch wrote, with its value before (in the batch's order).
+    before: Vec<(Vec<u8>, Option<MemBytes>)>,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
-    /// What a reader sees: durable state plus every applied batch.
+    /// What a reader sees: the state as of the last flush plus every
+    /// applied batch. One copy of every value: what survives a crash is
+    /// this map with the unflushed batches undone.
     live: BTreeMap<Vec<u8>, MemBytes>,
-    /// What survives a crash: the state as of the last flush.
-    durable: BTreeMap<Vec<u8>, MemBytes>,
     /// Applied but not yet flushed, oldest first.
-    unflushed: Vec<Batch>,
+    unflushed: Vec<Unflushed>,
     /// Remaining writes to fail.
     fail_writes: u32,
     /// Remaining flushes to fail.
@@ -106,20 +114,16 @@ impl MemoryStorage {
             Crash::LoseUnflushed => 0,
             Crash::KeepPrefixTearNext { kept } => kept.min(unflushed.len()),
         };
-        // The live map is the durable one plus the unflushed batches: putting
-        // back the durable value of every key they touched costs what they
-        // wrote, not the size of the store (a simulation crashes thousands
-        // of times into a store that keeps growing).
-        let inner = &mut *inner;
-        for (key, _) in unflushed.iter().flat_map(Batch::ops) {
-            match inner.durable.get(key) {
-                Some(v) => inner.live.insert(key.clone(), v.clone()),
-                None => inner.live.remove(key),
-            };
-        }
-        for batch in &unflushed[..kept] {
-            apply_to(&mut inner.durable, batch);
-            apply_to(&mut inner.live, batch);
+        // Undone newest first, each batch's writes last to first: every key
+        // ends with the value it had before the first batch lost. This costs
+        // what the lost batches wrote, not the size of the store.
+        for lost in unflushed[kept..].iter().rev() {
+            for (key, before) in lost.before.iter().rev() {
+                match before {
+                    Some(v) => inner.live.insert(key.clone(), v.clone()),
+                    None => inner.live.remove(key),
+                };
+            }
         }
         inner.stats.crashes += 1;
         let lost = (unflushed.len() - kept) as u64;
@@ -151,31 +155,43 @@ impl MemoryStorage {
 
     /// Removes one key directly, bypassing the ledger (corruption tests).
     pub fn corrupt_remove(&self, key: &[u8]) {
-        let mut inner = self.lock();
-        inner.live.remove(key);
-        inner.durable.remove(key);
+        self.lock().set_durably(key, None);
     }
 
     /// Overwrites one key directly, bypassing the ledger (corruption tests).
     pub fn corrupt(&self, key: &[u8], value: &[u8]) {
-        let mut inner = self.lock();
-        let v: MemBytes = Arc::from(value);
-        inner.live.insert(key.to_vec(), v.clone());
-        inner.durable.insert(key.to_vec(), v);
+        self.lock().set_durably(key, Some(Arc::from(value)));
     }
 }
 
-fn apply_to(map: &mut BTreeMap<Vec<u8>, MemBytes>, batch: &Batch) {
-    for (k, v) in batch.ops() {
-        match v {
-            Some(v) => {
-                map.insert(k.clone(), Arc::from(v.as_slice()));
-            }
-            None => {
-                map.remove(k);
+impl Inner {
+    /// Sets a key as if it had been durable all along: a crash keeps it.
+    fn set_durably(&mut self, key: &[u8], value: Option<MemBytes>) {
+        for batch in &mut self.unflushed {
+            for (k, before) in &mut batch.before {
+                if k.as_slice() == key {
+                    *before = value.clone();
+                }
             }
         }
+        match value {
+            Some(v) => self.live.insert(key.to_vec(), v),
+            None => self.live.remove(key),
+        };
     }
+}
+
+/// Applies a batch; returns what its keys held before.
+fn apply_to(map: &mut BTreeMap<Vec<u8>, MemBytes>, batch: &Batch) -> Unflushed {
+    let mut before = Vec::with_capacity(batch.len());
+    for (k, v) in batch.ops() {
+        let old = match v {
+            Some(v) => map.insert(k.clone(), Arc::from(v.as_slice())),
+            None => map.remove(k),
+        };
+        before.push((k.clone(), old));
+    }
+    Unflushed { before }
 }
 
 type Item = Result<(MemBytes, MemBytes), StorageError>;
@@ -263,8 +279,8 @@ impl Storage for MemoryStorage {
             inner.stats.failed_writes += 1;
             return Err(StorageError::Injected("write failed".into()));
         }
-        apply_to(&mut inner.live, batch);
-        inner.unflushed.push(batch.clone());
+        let applied = apply_to(&mut inner.live, batch);
+        inner.unflushed.push(applied);
         inner.stats.batches += 1;
         Ok(())
     }
@@ -276,10 +292,7 @@ impl Storage for MemoryStorage {
             inner.stats.failed_flushes += 1;
             return Err(StorageError::Injected("flush failed".into()));
         }
-        let unflushed = std::mem::take(&mut inner.unflushed);
-        for batch in &unflushed {
-            apply_to(&mut inner.durable, batch);
-        }
+        inner.unflushed.clear();
         inner.stats.flushes += 1;
         Ok(())
     }
