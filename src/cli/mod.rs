@@ -167,10 +167,12 @@ pub enum Command {
         /// Seed of the workload, the faults and the ids.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Run every seed of START..END instead (long-run mode); stops at the first failure.
+        /// Run every seed of START..END (END excluded) instead, with a progress
+        /// line; each failure is printed with its reproduce line.
         #[arg(long, value_name = "START..END")]
         seeds: Option<String>,
-        /// Generated operations per seed.
+        /// Generated operations per seed (requests are counted apart: a batch
+        /// sends several).
         #[arg(long, default_value_t = 1000)]
         steps: u64,
         /// Inject faults: crashes, torn and unacknowledged writes, failed writes, lost answers.
@@ -188,6 +190,10 @@ pub enum Command {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+        /// Measure steps/s at a hundredth, a tenth and all of --steps, and
+        /// how close to linear the cost is.
+        #[arg(long)]
+        measure: bool,
         /// Test the simulator itself: the oracle forgets row 7, so runs must fail.
         #[arg(long, hide = true)]
         plant_forget_row_7: bool,
@@ -394,6 +400,7 @@ pub fn main() -> ExitCode {
             shrink,
             replay,
             json,
+            measure,
             plant_forget_row_7,
         } => simulate::run_cli(simulate::Args {
             plant: *plant_forget_row_7,
@@ -405,6 +412,7 @@ pub fn main() -> ExitCode {
             shrink: shrink.clone(),
             replay: replay.clone(),
             json: *json,
+            measure: *measure,
         }),
         Command::Bench {
             quick,

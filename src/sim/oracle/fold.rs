@@ -41,7 +41,12 @@ impl Oracle {
             | Event::InstanceRenewed(_) => self.instance_changed(event),
         }
         // Whatever touched an instance may have moved its next due moment.
-        if let Some(id) = event.tags().into_iter().flatten().find(|t| t.starts_with("i-")) {
+        if let Some(id) = event
+            .tags()
+            .into_iter()
+            .flatten()
+            .find(|t| t.starts_with("i-"))
+        {
             self.retime(id);
         }
     }
@@ -208,7 +213,11 @@ impl Oracle {
             Event::RouteEntryCreated(e) => {
                 let (table, cidr) = (e.route_table_id.to_string(), &e.destination_cidr_block);
                 let hop = e.next_hop_id.to_string();
-                let entries = &mut self.tables.entry(table.clone()).or_insert_with(|| Owned::new(account)).entries;
+                let entries = &mut self
+                    .tables
+                    .entry(table.clone())
+                    .or_insert_with(|| Owned::new(account))
+                    .entries;
                 entries.insert(cidr.clone(), hop);
                 if let Some(i) = self.instances.get_mut(e.next_hop_id.as_str()) {
                     i.routes.insert((table, cidr.clone()));
@@ -225,7 +234,11 @@ impl Oracle {
             }
             Event::BackendServerAdded(e) => {
                 let lb = e.load_balancer_id.to_string();
-                let entries = &mut self.lbs.entry(lb.clone()).or_insert_with(|| Owned::new(account)).entries;
+                let entries = &mut self
+                    .lbs
+                    .entry(lb.clone())
+                    .or_insert_with(|| Owned::new(account))
+                    .entries;
                 entries.insert(e.server_id.to_string(), e.weight);
                 if let Some(i) = self.instances.get_mut(e.server_id.as_str()) {
                     i.lbs.insert(lb);

@@ -82,7 +82,13 @@ impl Oracle {
 
     /// Rows 3-10 of the DeleteInstance table for one instance: the first
     /// reason it cannot be released, if any.
-    pub fn delete_blocker(&self, acct: &str, id: &str, force: bool, now: Timestamp) -> Option<Code> {
+    pub fn delete_blocker(
+        &self,
+        acct: &str,
+        id: &str,
+        force: bool,
+        now: Timestamp,
+    ) -> Option<Code> {
         let Some(i) = self.inst(id, acct) else {
             return Some(Code::InstanceNotFound);
         };

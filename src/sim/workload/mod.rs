@@ -4,13 +4,22 @@
 //! Operations name resources by index into pools of every id the run has
 //! created ([`Target::Known`]), so a trace stays meaningful when steps are
 //! deleted from it (shrinking), and they hit live, released and foreign
-//! resources alike.
+//! resources alike. The generator keeps the live population bounded (see
+//! [`upkeep`]), so the cost of a step does not grow with the steps before it.
+
+mod generator;
+pub mod upkeep;
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::faults::FaultKind;
 use super::oracle::Oracle;
+use crate::model::time::Timestamp;
 use crate::model::values::{InstanceStatus, LockReason, PeriodUnit};
+
+pub use generator::Generator;
 
 /// A resource an operation names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,10 +30,19 @@ pub enum Target {
     Unknown(String),
 }
 
-/// One step of a simulation.
+/// How many of the latest requests with a ClientToken a [`Op::Retry`] can
+/// name: a bound on what a run remembers. A token lives 24 hours of ledger
+/// time, which this workload's clock passes in a few dozen steps on average,
+/// so older requests would only be retried as new ones anyway.
+pub const RETRY_WINDOW: u32 = 256;
+
+/// One step of a simulation. Every operation acts as `account` (an index
+/// into the run's accounts, see [`account_name`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[allow(missing_docs)]
+#[allow(missing_docs)] // the fields are named after the parameters they set
 pub enum Op {
+    /// CreateInstance: data disks as (size GiB, DeleteWithInstance,
+    /// DeleteAutoSnapshot), a PrePaid period, DeletionProtection.
     Create {
         account: u8,
         data: Vec<(u32, bool, bool)>,
@@ -32,6 +50,7 @@ pub enum Op {
         protection: bool,
         token: Option<String>,
     },
+    /// DeleteInstance.
     Delete {
         account: u8,
         target: Target,
@@ -39,485 +58,314 @@ pub enum Op {
         dry: bool,
         token: Option<String>,
     },
+    /// DeleteInstances.
     DeleteMany {
         account: u8,
         targets: Vec<Target>,
         force: bool,
         dry: bool,
     },
-    Start {
-        account: u8,
-        target: Target,
-    },
-    Stop {
-        account: u8,
-        target: Target,
-    },
+    /// StartInstance.
+    Start { account: u8, target: Target },
+    /// StopInstance.
+    Stop { account: u8, target: Target },
+    /// ModifyInstanceAttribute setting DeletionProtection.
     Protect {
         account: u8,
         target: Target,
         on: bool,
     },
+    /// RenewInstance by whole months.
     Renew {
         account: u8,
         target: Target,
         months: u32,
     },
+    /// CreateDisk of `size` GiB.
     CreateDisk {
         account: u8,
         size: u32,
         token: Option<String>,
     },
+    /// AttachDisk.
     Attach {
         account: u8,
         disk: Target,
         instance: Target,
         dwi: bool,
     },
+    /// DetachDisk.
     Detach {
         account: u8,
         disk: Target,
         instance: Target,
     },
+    /// ModifyDiskAttribute.
     ModifyDisk {
         account: u8,
         disk: Target,
         dwi: Option<bool>,
         das: Option<bool>,
     },
+    /// CreateSnapshot, or CreateAutoSnapshot when `auto`.
     Snapshot {
         account: u8,
         disk: Target,
         auto: bool,
     },
-    DeleteSnapshot {
-        account: u8,
-        snapshot: Target,
-    },
-    DeleteDisk {
-        account: u8,
-        disk: Target,
-    },
+    /// DeleteSnapshot.
+    DeleteSnapshot { account: u8, snapshot: Target },
+    /// DeleteDisk.
+    DeleteDisk { account: u8, disk: Target },
+    /// CreateRouteEntry in table `table` (of [`TABLES`]) to destination
+    /// `cidr` (see [`cidr_block`]).
     Route {
         account: u8,
         table: u8,
         cidr: u8,
         instance: Target,
     },
-    Unroute {
-        account: u8,
-        table: u8,
-        cidr: u8,
-    },
+    /// DeleteRouteEntry.
+    Unroute { account: u8, table: u8, cidr: u8 },
+    /// AddBackendServers with one server, to load balancer `lb` (of [`LBS`]).
     Backend {
         account: u8,
         lb: u8,
         instance: Target,
         weight: u32,
     },
+    /// RemoveBackendServers with one server.
     Unbackend {
         account: u8,
         lb: u8,
         instance: Target,
     },
+    /// LockInstance.
     Lock {
         account: u8,
         instance: Target,
         reason: LockReason,
     },
+    /// UnlockInstance.
     Unlock {
         account: u8,
         instance: Target,
         reason: LockReason,
     },
+    /// DescribeInstances, 100 a page, optionally of one status.
     Describe {
         account: u8,
         status: Option<InstanceStatus>,
     },
     /// One of a fixed list of malformed requests ([`super::driver::INVALID`]).
-    Invalid {
-        account: u8,
-        case: u8,
-    },
-    /// Send again the n-th request that carried a ClientToken (a retry after a
-    /// lost answer), unchanged or with a parameter changed.
-    Retry {
-        nth: u32,
-        changed: bool,
-    },
+    Invalid { account: u8, case: u8 },
+    /// Send again one of the last [`RETRY_WINDOW`] requests that carried a
+    /// ClientToken (the n-th, modulo how many there are, oldest first: a
+    /// retry after a lost answer), unchanged or with a parameter changed.
+    Retry { nth: u32, changed: bool },
     /// Move the clock forward.
-    Advance {
-        secs: u32,
-    },
+    Advance { secs: u32 },
     /// Several requests in one group commit (racing callers).
-    Batch {
-        ops: Vec<Op>,
-    },
+    Batch { ops: Vec<Op> },
     /// Inject a fault.
-    Fault {
-        kind: FaultKind,
-    },
+    Fault { kind: FaultKind },
 }
 
-/// Ids created so far, by kind, with their owner's account index.
+/// Every id of one kind the run created, in creation order, with its
+/// owner's account index, and which of them are live.
+///
+/// Kept compactly (one string of all the ids and where each ends): a long
+/// run creates hundreds of thousands of ids and a trace may name any of them.
 #[derive(Debug, Clone, Default)]
-pub struct Pools {
-    /// Instances.
-    pub instances: Vec<(String, u8)>,
-    /// Disks.
-    pub disks: Vec<(String, u8)>,
-    /// Snapshots.
-    pub snapshots: Vec<(String, u8)>,
+pub struct Pool {
+    text: String,
+    ends: Vec<usize>,
+    owners: Vec<u8>,
+    /// Indices of the live ids, in no particular (but deterministic) order.
+    live: Vec<u32>,
+    /// For each live id: its index, and its position in `live`.
+    live_at: HashMap<String, (u32, usize)>,
 }
 
-impl Pools {
-    /// Resolves a target in a pool.
-    pub fn resolve(pool: &[(String, u8)], t: &Target, kind: &str) -> String {
+impl Pool {
+    /// Ids created.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when none was created.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The n-th id created.
+    pub fn id(&self, n: usize) -> &str {
+        let start = n.checked_sub(1).map_or(0, |p| self.ends[p]);
+        &self.text[start..self.ends[n]]
+    }
+
+    /// The account index of the n-th id's owner.
+    pub fn owner(&self, n: usize) -> u8 {
+        self.owners[n]
+    }
+
+    /// Records a new id, live.
+    pub fn created(&mut self, id: &str, owner: u8) {
+        let n = self.ends.len() as u32;
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+        self.owners.push(owner);
+        self.live_at.insert(id.to_owned(), (n, self.live.len()));
+        self.live.push(n);
+    }
+
+    /// Records that an id was released.
+    pub fn released(&mut self, id: &str) {
+        let Some((_, at)) = self.live_at.remove(id) else {
+            return;
+        };
+        self.live.swap_remove(at);
+        if let Some(&moved) = self.live.get(at) {
+            let moved_id = self.id(moved as usize).to_owned();
+            if let Some(slot) = self.live_at.get_mut(&moved_id) {
+                slot.1 = at;
+            }
+        }
+    }
+
+    /// Live ids.
+    pub fn live_len(&self) -> usize {
+        self.live.len()
+    }
+
+    /// The index of the k-th live id (k below [`Pool::live_len`]).
+    pub fn live(&self, k: usize) -> u32 {
+        self.live[k]
+    }
+
+    /// The index of a live id.
+    pub fn index_of(&self, id: &str) -> Option<u32> {
+        self.live_at.get(id).map(|(n, _)| *n)
+    }
+
+    /// The id a target names (a known one modulo the pool's size; `kind`
+    /// makes an id that does not exist when the pool is empty).
+    pub fn resolve(&self, t: &Target, kind: &str) -> String {
         match t {
-            Target::Known(n) if !pool.is_empty() => pool[*n as usize % pool.len()].0.clone(),
+            Target::Known(n) if !self.is_empty() => self.id(*n as usize % self.len()).to_owned(),
             Target::Known(n) => format!("{kind}-nothing{n:08}"),
             Target::Unknown(id) => id.clone(),
         }
     }
 }
 
-/// Generates operations from a seed.
-#[derive(Debug)]
-pub struct Generator {
-    rng: fastrand::Rng,
-    accounts: u8,
-    faults: bool,
-    tokens: u32,
-    tokened: u32,
+/// Ids created so far, by kind.
+#[derive(Debug, Clone, Default)]
+pub struct Pools {
+    /// Instances.
+    pub instances: Pool,
+    /// Disks.
+    pub disks: Pool,
+    /// Snapshots.
+    pub snapshots: Pool,
 }
 
-const LOCKS: [LockReason; 5] = [
-    LockReason::Security,
-    LockReason::Financial,
-    LockReason::Recycling,
-    LockReason::DedicatedHostFinancial,
-    LockReason::Refunded,
+/// What the generator may look at: the ids, the oracle's records and the
+/// ledger clock (to keep the live population in bounds).
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    /// Ids created so far.
+    pub pools: &'a Pools,
+    /// The oracle's records.
+    pub oracle: &'a Oracle,
+    /// The ledger clock.
+    pub now: Timestamp,
+}
+
+/// The route tables the workload uses.
+pub const TABLES: [&str; 3] = ["vtb-simtable0001", "vtb-simtable0002", "vtb-simtable0003"];
+/// The load balancers the workload uses.
+pub const LBS: [&str; 3] = ["lb-simbalance001", "lb-simbalance002", "lb-simbalance003"];
+/// The destinations of everyday route entries; entries 4-255 exist to fill
+/// a table to its quota.
+const CIDRS: [&str; 4] = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.100.0.0/16",
 ];
 
-impl Generator {
-    /// A generator for `accounts` accounts (1-255), with or without faults.
-    pub fn new(seed: u64, accounts: u8, faults: bool) -> Self {
-        Self {
-            rng: fastrand::Rng::with_seed(seed ^ 0x005E_ED0F_51A1),
-            accounts: accounts.max(1),
-            faults,
-            tokens: 0,
-            tokened: 0,
-        }
+/// The destination a route operation's `cidr` names.
+pub fn cidr_block(n: u8) -> String {
+    match CIDRS.get(n as usize) {
+        Some(c) => (*c).to_owned(),
+        None => format!("100.64.{n}.0/24"),
     }
+}
 
-    fn chance(&mut self, percent: u32) -> bool {
-        self.rng.u32(0..100) < percent
+/// The `cidr` that names a destination (the inverse of [`cidr_block`]).
+pub fn cidr_index(block: &str) -> Option<u8> {
+    if let Some(n) = CIDRS.iter().position(|c| *c == block) {
+        return u8::try_from(n).ok();
     }
+    let n: u8 = block
+        .strip_prefix("100.64.")?
+        .strip_suffix(".0/24")?
+        .parse()
+        .ok()?;
+    (n as usize >= CIDRS.len()).then_some(n)
+}
 
-    /// A target in `pool`: usually a known one, sometimes one never created.
-    fn target(&mut self, pool: &[(String, u8)], prefix: &str) -> (Target, Option<u8>) {
-        if pool.is_empty() || self.chance(7) {
-            let body: String = (0..14)
-                .map(|_| self.rng.alphanumeric().to_ascii_lowercase())
-                .collect();
-            return (Target::Unknown(format!("{prefix}-{body}")), None);
-        }
-        // Prefer recent resources: they are more likely to be alive.
-        let len = pool.len() as u32;
-        let n = if self.chance(70) {
-            len - 1 - self.rng.u32(0..len.min(12))
-        } else {
-            self.rng.u32(0..len)
-        };
-        (Target::Known(n), Some(pool[n as usize].1))
+/// The name of the n-th account.
+pub fn account_name(n: u8) -> String {
+    if n == 0 {
+        "default".to_owned()
+    } else {
+        format!("acct-{n}")
     }
+}
 
-    /// The account to act as: usually the owner, sometimes another (isolation).
-    fn account_for(&mut self, owner: Option<u8>) -> u8 {
-        match owner {
-            Some(o) if !self.chance(8) => o,
-            _ => self.rng.u8(0..self.accounts),
-        }
-    }
-
-    fn token(&mut self) -> Option<String> {
-        if self.chance(15) {
-            self.tokens += 1;
-            self.tokened += 1;
-            Some(format!("tok-{}-{}", self.tokens, self.rng.u32(..)))
-        } else {
-            None
-        }
-    }
-
-    fn instance(&mut self, pools: &Pools) -> (u8, Target) {
-        let (t, owner) = self.target(&pools.instances, "i");
-        (self.account_for(owner), t)
-    }
-
-    /// The next operation, given what exists.
-    pub fn next(&mut self, pools: &Pools, oracle: &Oracle) -> Op {
-        let _ = oracle;
-        let roll = self.rng.u32(0..1000);
-        match roll {
-            0..=119 => self.create(),
-            120..=249 => {
-                let (account, target) = self.instance(pools);
-                let force = self.chance(35);
-                let dry = self.chance(8);
-                let token = self.token();
-                Op::Delete {
-                    account,
-                    target,
-                    force,
-                    dry,
-                    token,
-                }
-            }
-            250..=289 => {
-                let n = self.rng.usize(1..5);
-                let mut targets = Vec::with_capacity(n);
-                let mut account = self.rng.u8(0..self.accounts);
-                for k in 0..n {
-                    let (t, owner) = self.target(&pools.instances, "i");
-                    if k == 0 {
-                        account = self.account_for(owner);
-                    }
-                    if !targets.contains(&t) {
-                        targets.push(t);
-                    }
-                }
-                Op::DeleteMany {
-                    account,
-                    targets,
-                    force: self.chance(40),
-                    dry: self.chance(15),
-                }
-            }
-            290..=379 => {
-                let (account, target) = self.instance(pools);
-                Op::Start { account, target }
-            }
-            380..=459 => {
-                let (account, target) = self.instance(pools);
-                Op::Stop { account, target }
-            }
-            460..=484 => {
-                let (account, target) = self.instance(pools);
-                Op::Protect {
-                    account,
-                    target,
-                    on: self.chance(50),
-                }
-            }
-            485..=504 => {
-                let (account, target) = self.instance(pools);
-                Op::Renew {
-                    account,
-                    target,
-                    months: self.rng.u32(1..3),
-                }
-            }
-            505..=534 => Op::CreateDisk {
-                account: self.rng.u8(0..self.accounts),
-                size: 20 + self.rng.u32(0..100),
-                token: self.token(),
-            },
-            535..=579 => {
-                let (disk, owner) = self.target(&pools.disks, "d");
-                let account = self.account_for(owner);
-                let (instance, _) = self.target(&pools.instances, "i");
-                Op::Attach {
-                    account,
-                    disk,
-                    instance,
-                    dwi: self.chance(50),
-                }
-            }
-            580..=614 => {
-                let (disk, owner) = self.target(&pools.disks, "d");
-                let account = self.account_for(owner);
-                let (instance, _) = self.target(&pools.instances, "i");
-                Op::Detach {
-                    account,
-                    disk,
-                    instance,
-                }
-            }
-            615..=639 => {
-                let (disk, owner) = self.target(&pools.disks, "d");
-                let account = self.account_for(owner);
-                let dwi = self.chance(50).then(|| self.chance(50));
-                let das = self.chance(50).then(|| self.chance(50));
-                Op::ModifyDisk {
-                    account,
-                    disk,
-                    dwi,
-                    das,
-                }
-            }
-            640..=704 => {
-                let (disk, owner) = self.target(&pools.disks, "d");
-                let account = self.account_for(owner);
-                Op::Snapshot {
-                    account,
-                    disk,
-                    auto: self.chance(50),
-                }
-            }
-            705..=724 => {
-                let (snapshot, owner) = self.target(&pools.snapshots, "s");
-                Op::DeleteSnapshot {
-                    account: self.account_for(owner),
-                    snapshot,
-                }
-            }
-            725..=749 => {
-                let (disk, owner) = self.target(&pools.disks, "d");
-                Op::DeleteDisk {
-                    account: self.account_for(owner),
-                    disk,
-                }
-            }
-            750..=774 => {
-                let (account, instance) = self.instance(pools);
-                Op::Route {
-                    account,
-                    table: self.rng.u8(0..3),
-                    cidr: self.rng.u8(0..4),
-                    instance,
-                }
-            }
-            775..=789 => Op::Unroute {
-                account: self.rng.u8(0..self.accounts),
-                table: self.rng.u8(0..3),
-                cidr: self.rng.u8(0..4),
-            },
-            790..=814 => {
-                let (account, instance) = self.instance(pools);
-                Op::Backend {
-                    account,
-                    lb: self.rng.u8(0..3),
-                    instance,
-                    weight: self.rng.u32(0..101),
-                }
-            }
-            815..=829 => {
-                let (account, instance) = self.instance(pools);
-                Op::Unbackend {
-                    account,
-                    lb: self.rng.u8(0..3),
-                    instance,
-                }
-            }
-            830..=859 => {
-                let (account, instance) = self.instance(pools);
-                let reason = if self.chance(50) {
-                    LockReason::Security
-                } else {
-                    LOCKS[self.rng.usize(0..LOCKS.len())]
-                };
-                Op::Lock {
-                    account,
-                    instance,
-                    reason,
-                }
-            }
-            860..=879 => {
-                let (account, instance) = self.instance(pools);
-                Op::Unlock {
-                    account,
-                    instance,
-                    reason: LOCKS[self.rng.usize(0..LOCKS.len())],
-                }
-            }
-            880..=894 => {
-                let status = self.chance(40).then(|| {
-                    [
-                        InstanceStatus::Pending,
-                        InstanceStatus::Running,
-                        InstanceStatus::Stopped,
-                    ][self.rng.usize(0..3)]
-                });
-                Op::Describe {
-                    account: self.rng.u8(0..self.accounts),
-                    status,
-                }
-            }
-            895..=919 => Op::Invalid {
-                account: self.rng.u8(0..self.accounts),
-                case: self.rng.u8(0..super::driver::INVALID.len() as u8),
-            },
-            920..=934 if self.tokened > 0 => Op::Retry {
-                nth: self.rng.u32(0..self.tokened),
-                changed: self.chance(30),
-            },
-            920..=969 => Op::Advance {
-                secs: self.advance(),
-            },
-            970..=984 => {
-                let n = self.rng.usize(2..5);
-                let mut ops = Vec::with_capacity(n);
-                while ops.len() < n {
-                    let op = self.next(pools, oracle);
-                    if op.is_request() {
-                        ops.push(op);
-                    }
-                }
-                Op::Batch { ops }
-            }
-            _ if self.faults => Op::Fault {
-                kind: FaultKind::ALL[self.rng.usize(0..FaultKind::ALL.len())],
-            },
-            _ => Op::Advance {
-                secs: self.advance(),
-            },
-        }
-    }
-
-    fn advance(&mut self) -> u32 {
-        match self.rng.u32(0..100) {
-            0..=69 => self.rng.u32(1..10),
-            70..=89 => self.rng.u32(60..600),
-            90..=97 => self.rng.u32(86_400..10 * 86_400),
-            _ => self.rng.u32(31 * 86_400..40 * 86_400),
-        }
-    }
-
-    fn create(&mut self) -> Op {
-        let disks = if self.chance(3) {
-            16
-        } else {
-            self.rng.usize(0..4)
-        };
-        let data = (0..disks)
-            .map(|_| (20 + self.rng.u32(0..60), self.chance(60), self.chance(40)))
-            .collect();
-        let prepaid = self.chance(20).then(|| {
-            if self.chance(70) {
-                (self.rng.u32(1..3), PeriodUnit::Week)
-            } else {
-                (1, PeriodUnit::Month)
-            }
-        });
-        let protection = prepaid.is_none() && self.chance(10);
-        Op::Create {
-            account: self.rng.u8(0..self.accounts),
-            data,
-            prepaid,
-            protection,
-            token: self.token(),
-        }
-    }
-
-    /// Seconds the clock moves between two operations.
-    pub fn drift(&mut self) -> u32 {
-        self.rng.u32(0..3)
+/// The index of an account name (the inverse of [`account_name`]).
+pub fn account_index(name: &str) -> Option<u8> {
+    match name {
+        "default" => Some(0),
+        _ => name.strip_prefix("acct-")?.parse().ok(),
     }
 }
 
 impl Op {
+    /// The operation's kind: its variant's name, as in a trace.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::Create { .. } => "Create",
+            Op::Delete { .. } => "Delete",
+            Op::DeleteMany { .. } => "DeleteMany",
+            Op::Start { .. } => "Start",
+            Op::Stop { .. } => "Stop",
+            Op::Protect { .. } => "Protect",
+            Op::Renew { .. } => "Renew",
+            Op::CreateDisk { .. } => "CreateDisk",
+            Op::Attach { .. } => "Attach",
+            Op::Detach { .. } => "Detach",
+            Op::ModifyDisk { .. } => "ModifyDisk",
+            Op::Snapshot { .. } => "Snapshot",
+            Op::DeleteSnapshot { .. } => "DeleteSnapshot",
+            Op::DeleteDisk { .. } => "DeleteDisk",
+            Op::Route { .. } => "Route",
+            Op::Unroute { .. } => "Unroute",
+            Op::Backend { .. } => "Backend",
+            Op::Unbackend { .. } => "Unbackend",
+            Op::Lock { .. } => "Lock",
+            Op::Unlock { .. } => "Unlock",
+            Op::Describe { .. } => "Describe",
+            Op::Invalid { .. } => "Invalid",
+            Op::Retry { .. } => "Retry",
+            Op::Advance { .. } => "Advance",
+            Op::Batch { .. } => "Batch",
+            Op::Fault { .. } => "Fault",
+        }
+    }
+
     /// True for an operation that is one request.
     pub fn is_request(&self) -> bool {
         !matches!(
