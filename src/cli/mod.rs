@@ -181,7 +181,8 @@ pub enum Command {
         /// Accounts the workload acts as.
         #[arg(long, default_value_t = 2)]
         accounts: u8,
-        /// On failure, shrink the trace and save it to this file.
+        /// On failure, shrink the trace (generated, or given by --replay) and
+        /// save it to this file.
         #[arg(long)]
         shrink: Option<PathBuf>,
         /// Run a saved trace (from --shrink) instead of generating one.

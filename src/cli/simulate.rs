@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use ecs_ledger::bench::measure::peak_rss_kib;
 use ecs_ledger::sim::coverage::Coverage;
-use ecs_ledger::sim::shrink::shrink;
+use ecs_ledger::sim::shrink::shrink_with_progress;
 use ecs_ledger::sim::workload::Op;
 use ecs_ledger::sim::{FailedRun, PROGRESS_STEPS, Report, SimConfig, run_trace, run_with_progress};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -124,7 +124,12 @@ fn print_failure(config: &SimConfig, failed: &FailedRun) {
 /// Shrinks a failure's trace and saves it as JSON lines.
 fn save_shrunk(config: &SimConfig, failed: &FailedRun, path: &PathBuf) -> Result<(), String> {
     eprintln!("shrinking {} steps...", failed.trace.len());
-    let shrunk = shrink(config, failed);
+    let spinner = ProgressBar::new_spinner();
+    let shrunk = shrink_with_progress(config, failed, &mut |runs, best| {
+        spinner.set_message(format!("{runs} runs, shortest failing trace {best} steps"));
+        spinner.tick();
+    });
+    spinner.finish_and_clear();
     let mut text = String::new();
     for op in &shrunk.trace {
         let line = serde_json::to_string(op).map_err(|e| format!("cannot write a trace: {e}"))?;
@@ -147,7 +152,8 @@ fn save_shrunk(config: &SimConfig, failed: &FailedRun, path: &PathBuf) -> Result
     Ok(())
 }
 
-fn replay(base: &SimConfig, path: &PathBuf, json_out: bool) -> Result<ExitCode, String> {
+/// Runs a saved trace; a failure is shrunk further when `--shrink` is given.
+fn replay(base: &SimConfig, path: &PathBuf, args: &Args) -> Result<ExitCode, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let ops: Vec<Op> = text
@@ -158,11 +164,14 @@ fn replay(base: &SimConfig, path: &PathBuf, json_out: bool) -> Result<ExitCode, 
         .map_err(|e| format!("{}: {e}", path.display()))?;
     match run_trace(base, &ops) {
         Ok(report) => {
-            print_report(&report, json_out);
+            print_report(&report, args.json);
             Ok(ExitCode::SUCCESS)
         }
         Err(failed) => {
             print_failure(base, &failed);
+            if let Some(out) = &args.shrink {
+                save_shrunk(base, &failed, out)?;
+            }
             Ok(ExitCode::from(1))
         }
     }
@@ -295,7 +304,7 @@ pub fn run_cli(args: Args) -> Result<ExitCode, String> {
         ..SimConfig::default()
     };
     if let Some(path) = &args.replay {
-        return replay(&base, path, args.json);
+        return replay(&base, path, &args);
     }
     if args.measure {
         return measure(&base);

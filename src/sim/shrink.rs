@@ -45,6 +45,7 @@ struct Shrinker<'a> {
     signature: String,
     best: FailedRun,
     runs: usize,
+    progress: &'a mut dyn FnMut(usize, usize),
 }
 
 impl Shrinker<'_> {
@@ -54,13 +55,15 @@ impl Shrinker<'_> {
             return false;
         }
         self.runs += 1;
-        match run_trace(self.config, candidate) {
+        let kept = match run_trace(self.config, candidate) {
             Err(f) if f.failure.signature() == self.signature => {
                 self.best = f;
                 true
             }
             _ => false,
-        }
+        };
+        (self.progress)(self.runs, self.best.trace.len());
+        kept
     }
 
     /// Batches become their requests, one by one.
@@ -129,11 +132,22 @@ impl Shrinker<'_> {
 /// The smallest trace found (within [`BUDGET`] runs) that still fails the
 /// same way, with its failure.
 pub fn shrink(config: &SimConfig, failed: &FailedRun) -> FailedRun {
+    shrink_with_progress(config, failed, &mut |_, _| {})
+}
+
+/// [`shrink`], calling `progress` with the runs so far and the length of the
+/// shortest failing trace after each run.
+pub fn shrink_with_progress(
+    config: &SimConfig,
+    failed: &FailedRun,
+    progress: &mut dyn FnMut(usize, usize),
+) -> FailedRun {
     let mut shrinker = Shrinker {
         config,
         signature: failed.failure.signature(),
         best: failed.clone(),
         runs: 0,
+        progress,
     };
     shrinker.flatten();
     shrinker.drop_kinds();
