@@ -262,12 +262,16 @@ impl Driver {
         Ok(())
     }
 
-    /// A reply's code, as coverage counts it.
-    fn code_of(reply: &Reply) -> String {
-        reply
-            .error()
-            .map(|e| e.code().as_str().to_owned())
-            .unwrap_or_else(|| "OK".to_owned())
+    /// Counts a reply's code (`OK` for success) in the coverage.
+    fn count_code(&mut self, reply: &Reply) {
+        let code = reply.error().map_or("OK", |e| e.code().as_str());
+        let codes = &mut self.counters.coverage.codes;
+        match codes.get_mut(code) {
+            Some(n) => *n += 1,
+            None => {
+                codes.insert(code.to_owned(), 1);
+            }
+        }
     }
 
     /// Closes the ledger.

@@ -34,17 +34,20 @@ impl Driver {
         let head = self.ledger()?.head();
         let mut out = Vec::new();
         let mut prev = self.head;
-        for (seq, bytes) in self.stored_from(self.head.seq + 1)? {
-            if seq != prev.seq + 1 {
-                let what = format!("seq {} is missing (the log has a gap)", prev.seq + 1);
-                return Err(Failure::invariant(what));
-            }
-            let broken = |e: record::RecordError| Failure::invariant(format!("record {seq}: {e}"));
-            let hash = record::check_chain(&prev.hash, &bytes).map_err(broken)?;
-            let (recorded, _) = record::decode(seq, &bytes).map_err(broken)?;
-            prev = Head { seq, hash };
-            out.push(recorded);
-        }
+        self.reader
+            .for_each_raw(self.head.seq + 1, |seq, bytes| -> Result<(), Failure> {
+                if seq != prev.seq + 1 {
+                    let what = format!("seq {} is missing (the log has a gap)", prev.seq + 1);
+                    return Err(Failure::invariant(what));
+                }
+                let broken =
+                    |e: record::RecordError| Failure::invariant(format!("record {seq}: {e}"));
+                let hash = record::check_chain(&prev.hash, bytes).map_err(broken)?;
+                let (recorded, _) = record::decode(seq, bytes).map_err(broken)?;
+                prev = Head { seq, hash };
+                out.push(recorded);
+                Ok(())
+            })?;
         if prev != head {
             let what = format!(
                 "the head {} does not match the chain {}",

@@ -38,12 +38,7 @@ impl Driver {
         expected: Expected,
         events: Vec<Recorded>,
     ) -> Result<(), Failure> {
-        *self
-            .counters
-            .coverage
-            .codes
-            .entry(Self::code_of(reply))
-            .or_default() += 1;
+        self.count_code(reply);
         let context = || describe(sent, self.now);
         if events.iter().any(|r| r.request_id != reply.request_id) {
             let got = "events of another request";
