@@ -33,6 +33,9 @@ pub const DATA_DISKS_MAX: usize = 16;
 pub const SNAPSHOTS_PER_DISK_MAX: usize = 256;
 /// Most custom entries in one route table (VPC).
 pub const ROUTE_ENTRIES_MAX: usize = 200;
+/// Most backend servers on one load balancer (SLB's quota; one
+/// AddBackendServers call takes at most 20, more is a malformed request).
+pub const LB_SERVERS_MAX: usize = 200;
 
 /// An instance as the oracle sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! Predictions for route entries and backend servers.
 
-use super::{Expect, Oracle, ROUTE_ENTRIES_MAX, iid};
+use super::{Expect, LB_SERVERS_MAX, Oracle, ROUTE_ENTRIES_MAX, iid};
 use crate::model::error::Code;
 use crate::model::event::*;
 use crate::model::id::{LoadBalancerId, RouteTableId};
@@ -54,7 +54,8 @@ impl Oracle {
         })])
     }
 
-    /// AddBackendServers with one server.
+    /// AddBackendServers with one server. A server already on the load
+    /// balancer only changes its weight; a new one counts against the quota.
     pub fn add_backend(&self, acct: &str, lb: &str, instance: &str, weight: u32) -> Expect {
         let existing = self.lbs.get(lb);
         if existing.is_some_and(|l| l.owner != acct) {
@@ -62,6 +63,11 @@ impl Oracle {
         }
         if self.inst(instance, acct).is_none() {
             return Expect::Error(Code::BackendServerNotFound);
+        }
+        let servers = existing.map_or(0, |l| l.entries.len());
+        let joins = existing.is_none_or(|l| !l.entries.contains_key(instance));
+        if joins && servers >= LB_SERVERS_MAX {
+            return Expect::Error(Code::TooManyBackendServers);
         }
         Expect::Events(vec![Event::BackendServerAdded(BackendServerAdded {
             load_balancer_id: lb_id(lb),
