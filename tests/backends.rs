@@ -68,7 +68,10 @@ fn delete_instance_rules_hold_through_exec_on_every_backend() {
             &["--clock", "manual", "--seed", "7"],
             &[json!({"Action": "CreateInstance", "DataDisk.1.Size": 40})],
         );
-        let id = created[0]["Body"]["InstanceId"].as_str().unwrap().to_owned();
+        let id = created[0]["Body"]["InstanceId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let answers = exec(
             &backend,
             &["--clock", "manual", "--seed", "7"],
@@ -124,7 +127,11 @@ fn a_reopened_or_killed_ledger_keeps_everything_acknowledged_on_every_backend() 
                 json!({"Action": "CreateDisk", "Size": 30}),
             ],
         );
-        let again = exec(&backend, &[], &[json!({"Action": "CreateDisk", "Size": 40})]);
+        let again = exec(
+            &backend,
+            &[],
+            &[json!({"Action": "CreateDisk", "Size": 40})],
+        );
         assert_eq!(again[0]["Events"][0]["Seq"], 3, "{name}");
 
         let mut running = backend.exec(&[]);
@@ -152,12 +159,12 @@ fn a_reopened_or_killed_ledger_keeps_everything_acknowledged_on_every_backend() 
             assert_eq!(&log[seq - 1], event, "{name}: acknowledged event {seq}");
         }
         // And it takes commands again.
-        let after = exec(&backend, &[], &[json!({"Action": "CreateDisk", "Size": 20})]);
-        assert_eq!(
-            after[0]["Events"][0]["Seq"],
-            log.len() as u64 + 1,
-            "{name}"
+        let after = exec(
+            &backend,
+            &[],
+            &[json!({"Action": "CreateDisk", "Size": 20})],
         );
+        assert_eq!(after[0]["Events"][0]["Seq"], log.len() as u64 + 1, "{name}");
     }
 }
 
@@ -279,7 +286,10 @@ fn a_hand_edited_record_is_reported_by_verify_on_every_backend() {
         backend.overwrite(&key, &value);
         let (status, said) = verify(&backend);
         assert_eq!(status, 1, "{name}: {said}");
-        assert!(said.contains("BROKEN") && said.contains("record"), "{name}: {said}");
+        assert!(
+            said.contains("BROKEN") && said.contains("record"),
+            "{name}: {said}"
+        );
         let refused = backend.run(&["exec"], "{\"Action\":\"CreateDisk\",\"Size\":20}\n");
         assert_eq!(refused.code, 2, "{name}: {}", refused.stdout);
         assert!(
@@ -296,8 +306,16 @@ fn a_hand_edited_record_is_reported_by_verify_on_every_backend() {
 fn a_removed_last_row_is_reported_by_verify_on_every_backend() {
     for backend in Backend::all("removed") {
         let name = backend.name();
-        exec(&backend, &[], &[json!({"Action": "CreateDisk", "Size": 20})]);
-        exec(&backend, &[], &[json!({"Action": "CreateDisk", "Size": 30})]);
+        exec(
+            &backend,
+            &[],
+            &[json!({"Action": "CreateDisk", "Size": 20})],
+        );
+        exec(
+            &backend,
+            &[],
+            &[json!({"Action": "CreateDisk", "Size": 30})],
+        );
         let keys = chunk_keys(&backend);
         assert_eq!(keys.len(), 2, "{name}: one chunk per commit");
         backend.remove(&keys[1]);
