@@ -62,6 +62,9 @@ pub(crate) struct Writer<S: Storage> {
     staged_tokens: HashMap<Vec<u8>, Remembered>,
     /// Due transitions applied in the current batch (for the observer).
     staged_transitions: usize,
+    /// Records of other processes were read in this batch: it is answered
+    /// only once they are durable, even when it writes nothing itself.
+    read_others: bool,
     shared: Arc<Shared>,
 }
 
@@ -113,6 +116,7 @@ impl<S: Storage> Writer<S> {
             checkpoint,
             staged_tokens: HashMap::new(),
             staged_transitions: 0,
+            read_others: false,
             shared: shared.clone(),
         };
         Ok((writer, shared))
@@ -257,6 +261,7 @@ impl<S: Storage> Writer<S> {
             self.committed_clock = self.committed_clock.max(clock);
         }
         if !records.is_empty() {
+            self.read_others = true;
             tracing::debug!(
                 records = records.len(),
                 head = self.log.head().seq,
@@ -371,7 +376,15 @@ impl<S: Storage> Writer<S> {
             self.maybe_checkpoint()?;
         } else {
             self.log.storage().commit_append()?;
+            if self.read_others {
+                match self.config.durability {
+                    Durability::Flush => self.log.storage().flush()?,
+                    Durability::Sync => self.log.storage().sync()?,
+                    Durability::None => {}
+                }
+            }
         }
+        self.read_others = false;
         self.committed_clock = self.committed_clock.max(clock);
         *lock(&self.shared.head) = self.log.head();
         *lock(&self.shared.clock) = clock;

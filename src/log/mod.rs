@@ -194,7 +194,8 @@ impl<S: Storage> EventLog<S> {
         // to, a witness read after the head could name a later record.
         let witness_bytes = storage.witness_read()?;
         let mut log = Self::load(storage, true)?;
-        log.witness = check_witness(&log, &witness_bytes)?;
+        let (checked, witness_bytes) = log.check_witness_again(witness_bytes)?;
+        log.witness = checked?;
         if let Some(reason) = witness::damage(&witness_bytes) {
             return Err(LogError::MarkedDamaged(reason));
         }
@@ -223,7 +224,8 @@ impl<S: Storage> EventLog<S> {
     pub fn inspect(storage: S) -> Result<Inspected<S>, LogError> {
         let witness_bytes = storage.witness_read()?;
         let mut log = Self::load(storage, false)?;
-        let witness = match check_witness(&log, &witness_bytes) {
+        let (checked, witness_bytes) = log.check_witness_again(witness_bytes)?;
+        let witness = match checked {
             Ok(mark) => {
                 log.witness = mark;
                 Ok(())
@@ -236,6 +238,31 @@ impl<S: Storage> EventLog<S> {
             witness,
             damage_mark,
         })
+    }
+
+    /// Checks the witness against the head. On a store other processes
+    /// write, a witness that looks missing may have been written, with its
+    /// marker, between the two reads: the witness and the head are read
+    /// again (in that order) a few times before it counts.
+    #[allow(clippy::type_complexity)]
+    fn check_witness_again(
+        &mut self,
+        mut bytes: Vec<u8>,
+    ) -> Result<(Result<Option<witness::Mark>, LogError>, Vec<u8>), LogError> {
+        let mut tries = 0;
+        loop {
+            let checked = check_witness(self, &bytes);
+            let racy = matches!(
+                checked,
+                Err(LogError::Witness(_, "missing") | LogError::Missing { .. })
+            );
+            if !(racy && self.storage.shared() && self.format == FORMAT && tries < 3) {
+                return Ok((checked, bytes));
+            }
+            tries += 1;
+            bytes = self.storage.witness_read()?;
+            self.head = last_chunk_head(&self.storage)?;
+        }
     }
 
     /// Reads the format (writing it into a fresh store when `create`) and the head.

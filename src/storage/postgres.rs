@@ -25,9 +25,17 @@
 //! * [`Storage::range`] reads a page of keys at a time (`WHERE key >= $1 AND
 //!   key < $2 ORDER BY key LIMIT n`): an iterator holds no connection or
 //!   transaction between pages. Reads see what was committed.
-//! * [`Storage::flush`] and [`Storage::sync`] do nothing: a transaction
-//!   PostgreSQL acknowledged is durable (with `synchronous_commit` on, its
-//!   default, and `fsync` on).
+//! * An append commits with `synchronous_commit` off, so the append lock is
+//!   released as soon as the batch is visible, before its WAL is flushed;
+//!   [`Storage::flush`] and [`Storage::sync`] then wait for the flush (a small
+//!   write committed synchronously: the WAL is flushed up to it, and so past
+//!   every commit before it). The writer answers only after that, as on
+//!   sled. Several processes' flushes are one WAL flush when they wait at
+//!   the same time (PostgreSQL's group commit), while the next batch holds
+//!   the lock. A record another process reads before its WAL is flushed
+//!   comes before anything that process writes in the WAL, so nothing it
+//!   answers can outlive what it read (and a batch that read other
+//!   processes' records waits for the flush too before answering).
 //! * The head witness is written after each commit with `synchronous_commit`
 //!   off (`durable` on: on), so it never costs a second WAL flush. It can only
 //!   see rows cut away by hand beneath the ledger (a restored backup brings
@@ -93,6 +101,7 @@ const CREATE: &str = "
 CREATE TABLE ecs_ledger_kv (key bytea PRIMARY KEY, value bytea NOT NULL);
 ALTER TABLE ecs_ledger_kv ALTER COLUMN value SET STORAGE EXTERNAL;
 CREATE TABLE ecs_ledger_witness (id integer PRIMARY KEY, bytes bytea NOT NULL);
+CREATE TABLE ecs_ledger_flush (backend integer PRIMARY KEY, n bigint NOT NULL);
 CREATE TABLE ecs_ledger_schema (version integer NOT NULL, at timestamptz NOT NULL DEFAULT now());
 INSERT INTO ecs_ledger_schema (version) VALUES (1);
 ";
@@ -114,6 +123,10 @@ WITH gone AS (DELETE FROM ecs_ledger_kv WHERE key = ANY($1::bytea[])),
 INSERT INTO ecs_ledger_kv (key, value) SELECT k, v FROM unnest($4::bytea[], $5::bytea[]) AS t(k, v)
 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value";
 const WITNESS_READ: &str = "SELECT bytes FROM ecs_ledger_witness WHERE id = 1";
+/// A write committed synchronously: when it returns, the WAL is flushed past
+/// it, so past every transaction this process committed before it.
+const BARRIER: &str = "INSERT INTO ecs_ledger_flush (backend, n) VALUES (pg_backend_pid(), 1)
+ON CONFLICT (backend) DO UPDATE SET n = ecs_ledger_flush.n + 1";
 
 /// A connection with its prepared statements.
 struct Conn {
@@ -125,6 +138,7 @@ struct Conn {
     last_in: Statement,
     apply: Statement,
     witness_read: Statement,
+    barrier: Statement,
 }
 
 impl Conn {
@@ -137,6 +151,7 @@ impl Conn {
             last_in: client.prepare(LAST_IN)?,
             apply: client.prepare(APPLY)?,
             witness_read: client.prepare(WITNESS_READ)?,
+            barrier: client.prepare(BARRIER)?,
             client,
         })
     }
@@ -549,15 +564,18 @@ impl Storage for PgStorage {
         self.with_conn(|c| apply_on(c, batch))
     }
 
-    /// Nothing: a committed transaction is durable already.
+    /// Waits until PostgreSQL's WAL is flushed past everything committed so
+    /// far (appends commit without waiting: see the module documentation):
+    /// a small write committed synchronously. PostgreSQL flushes the WAL of
+    /// every process waiting at once together (its group commit).
     fn flush(&self) -> Result<(), StorageError> {
-        Ok(())
+        self.with_conn(|c| c.client.execute(&c.barrier, &[]).map(|_| ()))
     }
 
-    /// Nothing: a committed transaction is durable already (with
-    /// `synchronous_commit` and `fsync` on, PostgreSQL's defaults).
+    /// As [`Storage::flush`]: a flushed WAL survives power loss too (with
+    /// `fsync` on, PostgreSQL's default).
     fn sync(&self) -> Result<(), StorageError> {
-        Ok(())
+        self.flush()
     }
 
     fn witness_read(&self) -> Result<Vec<u8>, StorageError> {
@@ -622,7 +640,7 @@ COMMIT;",
         };
         conn.client
             .batch_execute(&format!(
-                "BEGIN; SELECT pg_advisory_xact_lock({LOCK_CLASS}, {APPEND_LOCK});"
+                "BEGIN; SET LOCAL synchronous_commit TO off; SELECT pg_advisory_xact_lock({LOCK_CLASS}, {APPEND_LOCK});"
             ))
             .map_err(db_error)?;
         let mut append = lock(&self.inner.append);
