@@ -19,6 +19,7 @@ mod audit_keys;
 mod audit_proof;
 mod audit_verify;
 mod bench;
+mod bench_pg;
 mod exec;
 mod generate;
 mod inspect;
@@ -228,6 +229,8 @@ pub enum Command {
         plant_forget_row_7: bool,
     },
     /// Measure the ledger against raw sled on this machine: each figure beside its baseline.
+    /// With --postgres URL: the PostgreSQL figures instead (four processes against one,
+    /// against sled sync, 2,000 against 20,000 instances), on scratch databases made through URL.
     Bench {
         /// Short versions (about a minute).
         #[arg(long)]
@@ -241,6 +244,9 @@ pub enum Command {
         /// Internal: replay the log in DIR (sled cache: --cache-mb) and print the peak RSS (KiB).
         #[arg(long, hide = true)]
         rss_of_replay: Option<PathBuf>,
+        /// Internal: one process of the PostgreSQL multi-process figure.
+        #[arg(long, hide = true)]
+        pg_worker: Option<PathBuf>,
     },
     /// Rebuild derived data from the whole log: `state` (the live records'
     /// checkpoint; `inventory` is a synonym) or `report`.
@@ -552,13 +558,19 @@ pub fn main() -> ExitCode {
             json,
             dir,
             rss_of_replay,
-        } => bench::run(
-            *quick,
-            *json,
-            dir.as_deref(),
-            rss_of_replay.as_deref(),
-            cli.cache_mb,
-        ),
+            pg_worker,
+        } => match (&place, pg_worker) {
+            (Place::Postgres(url), Some(file)) => bench_pg::worker(url, file),
+            (Place::Postgres(url), None) => bench_pg::run(url, *quick, *json, dir.as_deref())
+                .and_then(|(figures, secs)| bench::report(&figures, *json, *quick, secs)),
+            (Place::Sled { .. }, _) => bench::run(
+                *quick,
+                *json,
+                dir.as_deref(),
+                rss_of_replay.as_deref(),
+                cli.cache_mb,
+            ),
+        },
         Command::Serve {
             listen,
             access_keys,

@@ -239,6 +239,33 @@ pub fn describe_url(url: &str) -> String {
     }
 }
 
+/// `url` with its database replaced by `database` (a URL's path, or a
+/// `dbname=` added to a `key=value` string, where the last one counts).
+///
+/// ```
+/// use ecs_ledger::storage::postgres::with_database;
+/// assert_eq!(
+///     with_database("postgresql://u@h:5432/postgres?sslmode=disable", "db2"),
+///     "postgresql://u@h:5432/db2?sslmode=disable"
+/// );
+/// assert_eq!(with_database("host=/tmp user=u", "db2"), "host=/tmp user=u dbname=db2");
+/// ```
+pub fn with_database(url: &str, database: &str) -> String {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let (base, query) = match url.split_once('?') {
+            Some((b, q)) => (b, format!("?{q}")),
+            None => (url, String::new()),
+        };
+        let scheme_end = base.find("://").map_or(0, |i| i + 3);
+        let host_end = base[scheme_end..]
+            .find('/')
+            .map_or(base.len(), |i| scheme_end + i);
+        format!("{}/{database}{query}", &base[..host_end])
+    } else {
+        format!("{url} dbname={database}")
+    }
+}
+
 impl PgStorage {
     /// Connects to the database at `url` (`postgresql://user@host/db` or
     /// `host=... dbname=...`), creating the ledger's tables when it has none

@@ -27,22 +27,7 @@ pub struct TestDb {
     pub url: String,
 }
 
-/// `url` with its database replaced by `db`.
-pub fn with_database(url: &str, db: &str) -> String {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let (base, query) = match url.split_once('?') {
-            Some((b, q)) => (b, format!("?{q}")),
-            None => (url, String::new()),
-        };
-        let scheme_end = base.find("://").map_or(0, |i| i + 3);
-        let host_end = base[scheme_end..]
-            .find('/')
-            .map_or(base.len(), |i| scheme_end + i);
-        format!("{}/{db}{query}", &base[..host_end])
-    } else {
-        format!("{url} dbname={db}")
-    }
-}
+pub use ecs_ledger::storage::postgres::with_database;
 
 impl TestDb {
     /// A new empty database (`None` when PostgreSQL tests are off).
