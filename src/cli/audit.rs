@@ -1,6 +1,5 @@
 //! `history`, `report`, `rebuild`: the audit views built by projections.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use ecs_ledger::ledger::checkpoint;
@@ -11,10 +10,10 @@ use ecs_ledger::storage::Storage;
 use serde_json::{Value, json};
 
 use super::inspect::{progress, text_line};
-use super::open_log;
+use super::{Place, open_log};
 
-pub fn history(data: &Path, cache_mb: u64, id: &str, json: bool) -> Result<ExitCode, String> {
-    let log = open_log(data, cache_mb)?;
+pub fn history(place: &Place, id: &str, json: bool) -> Result<ExitCode, String> {
+    let log = open_log(place)?;
     let events = history_of(&log, id).map_err(|e| e.to_string())?;
     if events.is_empty() {
         eprintln!("no events for {id}");
@@ -30,8 +29,8 @@ pub fn history(data: &Path, cache_mb: u64, id: &str, json: bool) -> Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn report(data: &Path, cache_mb: u64, json: bool) -> Result<ExitCode, String> {
-    let log = open_log(data, cache_mb)?;
+pub fn report(place: &Place, json: bool) -> Result<ExitCode, String> {
+    let log = open_log(place)?;
     let runner = Runner::new(log.storage().clone());
     let bar = progress(log.head().seq, "report");
     let seq = runner
@@ -100,12 +99,12 @@ pub fn report(data: &Path, cache_mb: u64, json: bool) -> Result<ExitCode, String
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn rebuild(data: &Path, cache_mb: u64, name: &str) -> Result<ExitCode, String> {
+pub fn rebuild(place: &Place, name: &str) -> Result<ExitCode, String> {
     match name {
         "state" | "inventory" => {
             // Derived data only: it is rebuilt by folding the whole log (a
             // ledger marked damaged for a bad checkpoint is repaired this way).
-            let log = open_log(data, cache_mb)?;
+            let log = open_log(place)?;
             let bar = progress(log.head().seq, "rebuilding the state");
             let point = ecs_ledger::replay::replay(&log, ecs_ledger::replay::Until::End, |s| {
                 bar.set_position(s)
@@ -123,7 +122,7 @@ pub fn rebuild(data: &Path, cache_mb: u64, name: &str) -> Result<ExitCode, Strin
             );
         }
         "report" => {
-            let log = open_log(data, cache_mb)?;
+            let log = open_log(place)?;
             let runner = Runner::new(log.storage().clone());
             let bar = progress(log.head().seq, "rebuilding report");
             let seq = runner

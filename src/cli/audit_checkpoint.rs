@@ -17,11 +17,11 @@ use ecs_ledger::storage::Storage;
 use ed25519_dalek::SigningKey;
 
 use super::audit_cli::{emit, write_replacing};
-use super::open_log;
+use super::{Place, open_log};
 
-pub fn run(data: &Path, cache_mb: u64, key: &Path, out: Option<&Path>) -> Result<ExitCode, String> {
+pub fn run(place: &Place, key: &Path, out: Option<&Path>) -> Result<ExitCode, String> {
     let key = keys::read_private(key).map_err(|e| e.to_string())?;
-    let log = open_log(data, cache_mb)?;
+    let log = open_log(place)?;
     let checkpoint = sign(&log, &key)?;
     emit(&checkpoint.to_json(), out)?;
     eprintln!(

@@ -70,12 +70,10 @@ pub enum AuditCommand {
 }
 
 /// Runs one audit subcommand.
-pub fn run(command: &AuditCommand, data: &Path, cache_mb: u64) -> Result<ExitCode, String> {
+pub fn run(command: &AuditCommand, place: &super::Place) -> Result<ExitCode, String> {
     match command {
         AuditCommand::Keygen { out } => audit_keys::keygen(out),
-        AuditCommand::Checkpoint { key, out } => {
-            audit_checkpoint::run(data, cache_mb, key, out.as_deref())
-        }
+        AuditCommand::Checkpoint { key, out } => audit_checkpoint::run(place, key, out.as_deref()),
         AuditCommand::Prove {
             seq,
             checkpoint,
@@ -84,10 +82,10 @@ pub fn run(command: &AuditCommand, data: &Path, cache_mb: u64) -> Result<ExitCod
             out,
         } => match (seq, checkpoint, from, to) {
             (Some(seq), Some(c), _, _) => {
-                audit_proof::prove_inclusion(data, cache_mb, *seq, c, out.as_deref())
+                audit_proof::prove_inclusion(place, *seq, c, out.as_deref())
             }
             (_, _, Some(from), Some(to)) => {
-                audit_proof::prove_consistency(data, cache_mb, from, to, out.as_deref())
+                audit_proof::prove_consistency(place, from, to, out.as_deref())
             }
             _ => Err("give --seq N --checkpoint FILE, or --from FILE1 --to FILE2".into()),
         },

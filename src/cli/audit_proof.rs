@@ -13,7 +13,7 @@ use ecs_ledger::log::{EventLog, record};
 use ecs_ledger::storage::Storage;
 
 use super::audit_cli::{emit, failed};
-use super::open_log;
+use super::{Place, open_log};
 
 /// Why a proof could not be made: the status and the message.
 enum Refused {
@@ -71,8 +71,7 @@ fn tree_at<'a, S: Storage>(
 }
 
 pub fn prove_inclusion(
-    data: &Path,
-    cache_mb: u64,
+    place: &Place,
     seq: u64,
     checkpoint_path: &Path,
     out: Option<&Path>,
@@ -84,7 +83,7 @@ pub fn prove_inclusion(
             checkpoint.tree_size
         ));
     }
-    let log = open_log(data, cache_mb)?;
+    let log = open_log(place)?;
     let result = (|| {
         let mut source = tree_at(&log, &checkpoint, checkpoint_path)?;
         let path = merkle::inclusion_path(&mut source, seq - 1, checkpoint.tree_size)
@@ -103,8 +102,7 @@ pub fn prove_inclusion(
 }
 
 pub fn prove_consistency(
-    data: &Path,
-    cache_mb: u64,
+    place: &Place,
     from: &Path,
     to: &Path,
     out: Option<&Path>,
@@ -117,7 +115,7 @@ pub fn prove_consistency(
             first.tree_size, second.tree_size
         ));
     }
-    let log = open_log(data, cache_mb)?;
+    let log = open_log(place)?;
     let result = (|| {
         tree_at(&log, &first, from)?;
         let mut source = tree_at(&log, &second, to)?;

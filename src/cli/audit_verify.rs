@@ -15,8 +15,7 @@ use super::audit_cli::failed;
 use super::{OpenFailure, inspect_log};
 
 pub fn run(
-    data: &Path,
-    cache_mb: u64,
+    place: &super::Place,
     checkpoint_path: &Path,
     public_key: &Path,
 ) -> Result<ExitCode, String> {
@@ -28,7 +27,7 @@ pub fn run(
         Ok(c) => c,
         Err(e) => return failed(e),
     };
-    let log = match inspect_log(data, cache_mb) {
+    let log = match inspect_log(place) {
         Ok(inspected) => inspected.log,
         Err(OpenFailure::CannotLook(m)) => return Err(m),
         Err(OpenFailure::Damaged(m)) => return fail(&m),

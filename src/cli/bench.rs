@@ -315,7 +315,12 @@ fn load_figures(
 }
 
 /// Prints the figures: a table, or JSON.
-fn report(figures: &[Figure], json: bool, quick: bool, secs: f64) -> Result<ExitCode, String> {
+pub(super) fn report(
+    figures: &[Figure],
+    json: bool,
+    quick: bool,
+    secs: f64,
+) -> Result<ExitCode, String> {
     if json {
         out!(
             "{}",

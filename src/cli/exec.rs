@@ -12,24 +12,19 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
+use super::Place;
 use ecs_ledger::api::exec::{parse_line_bytes, render};
 use ecs_ledger::ledger::inline::Inline;
 use ecs_ledger::ledger::{Config, Parsed};
-use ecs_ledger::storage::sled_store::SledStorage;
 
 /// Input buffer: a pipelining driver's lines arrive in up to this much at once.
 const INPUT_BUFFER: usize = 1 << 20;
 
-pub fn run(data: &Path, file: Option<&Path>, config: Config) -> Result<ExitCode, String> {
-    let opened = config
-        .validate()
-        .map_err(|e| e.to_string())
-        .and_then(|()| SledStorage::open(data, config.sled_cache_bytes).map_err(|e| e.to_string()));
-    let storage =
-        opened.map_err(|e| format!("cannot open the ledger: {e} ({})", data.display()))?;
+pub fn run(place: &Place, file: Option<&Path>, config: Config) -> Result<ExitCode, String> {
+    let storage = place.open_write(&config)?;
     let max_batch = config.max_batch;
     let mut ledger =
-        Inline::open(storage, config).map_err(|e| format!("{} ({})", e, data.display()))?;
+        Inline::open(storage, config).map_err(|e| format!("{} ({})", e, place.describe()))?;
     let source: Box<dyn Read> = match file {
         Some(path) => Box::new(
             std::fs::File::open(path)

@@ -1,7 +1,6 @@
 //! `log`, `replay`, `verify`: read-only views of a ledger.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use ecs_ledger::log::verify::{Broken, verify as verify_log};
@@ -14,10 +13,10 @@ use serde_json::Value;
 use ecs_ledger::projection::check;
 use ecs_ledger::projection::report::ReleaseReport;
 
-use ecs_ledger::log::{EventLog, Inspected, witness};
-use ecs_ledger::storage::sled_store::SledStorage;
+use ecs_ledger::log::{EventLog, Inspected};
+use ecs_ledger::storage::any::AnyStorage;
 
-use super::{OpenFailure, inspect_log, open_log};
+use super::{OpenFailure, Place, inspect_log, open_log};
 
 pub fn progress(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
@@ -52,13 +51,12 @@ pub fn text_line(r: &Recorded) -> String {
 }
 
 pub fn log(
-    data: &Path,
-    cache_mb: u64,
+    place: &Place,
     json: bool,
     from: u64,
     resource: Option<&str>,
 ) -> Result<ExitCode, String> {
-    let log = open_log(data, cache_mb)?;
+    let log = open_log(place)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut emit = |r: &Recorded| -> Result<(), String> {
@@ -96,13 +94,12 @@ pub fn log(
 }
 
 pub fn replay(
-    data: &Path,
-    cache_mb: u64,
+    place: &Place,
     until: Option<u64>,
     at: Option<&str>,
     json: bool,
 ) -> Result<ExitCode, String> {
-    let log = open_log(data, cache_mb)?;
+    let log = open_log(place)?;
     let until = match (until, at) {
         (Some(seq), _) => Until::Seq(seq),
         (None, Some(t)) => {
@@ -181,19 +178,15 @@ pub fn replay(
 /// `verify`: exit 0 intact, 1 damaged (naming the first bad Seq or what is
 /// missing), 2 when nothing could be looked at (docs/BEHAVIOUR.md §6). Damage found
 /// is recorded as the ledger's damage mark; a pass clears it.
-pub fn verify(data: &Path, cache_mb: u64, accept_loss: bool) -> Result<ExitCode, String> {
-    let inspected = match inspect_log(data, cache_mb) {
+pub fn verify(place: &Place, accept_loss: bool) -> Result<ExitCode, String> {
+    let inspected = match inspect_log(place) {
         Ok(inspected) => inspected,
         Err(OpenFailure::CannotLook(message)) => {
             out!("CANNOT VERIFY: {message}");
             return Ok(ExitCode::from(2));
         }
         Err(OpenFailure::Damaged(message)) => {
-            let _ = SledStorage::witness_write_at(
-                data,
-                witness::MARK_OFFSET,
-                &witness::damage_mark(&message),
-            );
+            place.mark_damaged(&message);
             out!("BROKEN: {message}");
             return Ok(ExitCode::from(1));
         }
@@ -203,7 +196,7 @@ pub fn verify(data: &Path, cache_mb: u64, accept_loss: bool) -> Result<ExitCode,
         witness,
         damage_mark,
     } = inspected;
-    let broken = |log: &EventLog<SledStorage>, reason: String| {
+    let broken = |log: &EventLog<AnyStorage>, reason: String| {
         let _ = log.mark_damaged(&reason);
         out!("BROKEN: {reason}");
         Ok(ExitCode::from(1))

@@ -19,19 +19,23 @@ mod audit_keys;
 mod audit_proof;
 mod audit_verify;
 mod bench;
+mod bench_pg;
 mod exec;
 mod generate;
 mod inspect;
 mod serve;
 mod simulate;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use ecs_ledger::ledger::{ClockMode, Config, Durability};
 use ecs_ledger::log::{EventLog, Inspected};
 use ecs_ledger::model::ctx::Durations;
+use ecs_ledger::storage::StorageError;
+use ecs_ledger::storage::any::AnyStorage;
+use ecs_ledger::storage::postgres::PgStorage;
 use ecs_ledger::storage::sled_store::SledStorage;
 
 /// An event-sourced emulator of the Alibaba Cloud ECS instance-release control plane.
@@ -46,6 +50,18 @@ pub struct Cli {
         default_value = "./ecs-ledger-data"
     )]
     pub data: PathBuf,
+    /// Keep the ledger in this PostgreSQL database instead of --data
+    /// (`postgresql://user@host/db` or `host=/socket/dir dbname=db`): several
+    /// processes may serve one ledger at once. The tables are created on first use.
+    #[arg(
+        long,
+        global = true,
+        env = "ECS_LEDGER_POSTGRES",
+        value_name = "URL",
+        conflicts_with = "data",
+        hide_env_values = true
+    )]
+    pub postgres: Option<String>,
     /// sled page cache in MiB (at least 1).
     #[arg(long, global = true, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub cache_mb: u64,
@@ -220,6 +236,8 @@ pub enum Command {
         plant_forget_row_7: bool,
     },
     /// Measure the ledger against raw sled on this machine: each figure beside its baseline.
+    /// With --postgres URL: the PostgreSQL figures instead (four processes against one,
+    /// against sled sync, 2,000 against 20,000 instances), on scratch databases made through URL.
     Bench {
         /// Short versions (about a minute).
         #[arg(long)]
@@ -233,6 +251,9 @@ pub enum Command {
         /// Internal: replay the log in DIR (sled cache: --cache-mb) and print the peak RSS (KiB).
         #[arg(long, hide = true)]
         rss_of_replay: Option<PathBuf>,
+        /// Internal: one process of the PostgreSQL multi-process figure.
+        #[arg(long, hide = true)]
+        pg_worker: Option<PathBuf>,
     },
     /// Rebuild derived data from the whole log: `state` (the live records'
     /// checkpoint; `inventory` is a synonym) or `report`.
@@ -291,11 +312,83 @@ impl From<OpenFailure> for String {
     }
 }
 
+/// Where the ledger is: a sled directory (`--data`) or a PostgreSQL
+/// database (`--postgres`).
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// A sled directory, with its page cache in MiB.
+    Sled {
+        /// The directory.
+        dir: PathBuf,
+        /// sled's page cache, MiB.
+        cache_mb: u64,
+    },
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl Place {
+    /// The place the command line names.
+    pub fn of(cli: &Cli) -> Self {
+        match &cli.postgres {
+            Some(url) => Place::Postgres(url.clone()),
+            None => Place::Sled {
+                dir: cli.data.clone(),
+                cache_mb: cli.cache_mb,
+            },
+        }
+    }
+
+    /// How messages name it (never a password).
+    pub fn describe(&self) -> String {
+        match self {
+            Place::Sled { dir, .. } => dir.display().to_string(),
+            Place::Postgres(url) => {
+                format!(
+                    "PostgreSQL {}",
+                    ecs_ledger::storage::postgres::describe_url(url)
+                )
+            }
+        }
+    }
+
+    /// Opens (or creates) the storage to write a ledger in.
+    pub fn open_write(&self, config: &Config) -> Result<AnyStorage, String> {
+        config.validate().map_err(|e| e.to_string())?;
+        match self {
+            Place::Sled { dir, .. } => SledStorage::open(dir, config.sled_cache_bytes)
+                .map(AnyStorage::from)
+                .map_err(|e| format!("cannot open the ledger: {e} ({})", dir.display())),
+            Place::Postgres(url) => PgStorage::connect(url)
+                .map(AnyStorage::from)
+                .map_err(|e| format!("cannot open the ledger: {e}")),
+        }
+    }
+
+    /// Records `reason` as the damage mark of a ledger too damaged to open
+    /// (best effort: `verify` reports the damage whatever happens here).
+    pub fn mark_damaged(&self, reason: &str) {
+        use ecs_ledger::log::witness;
+        use ecs_ledger::storage::Storage;
+        let mark = witness::damage_mark(reason);
+        match self {
+            Place::Sled { dir, .. } => {
+                let _ = SledStorage::witness_write_at(dir, witness::MARK_OFFSET, &mark);
+            }
+            Place::Postgres(url) => {
+                if let Ok(storage) = PgStorage::connect_existing(url) {
+                    let _ = storage.witness_write(witness::MARK_OFFSET, &mark, true);
+                }
+            }
+        }
+    }
+}
+
 /// Opens an existing ledger's log to look at it, saying on stderr what its
 /// witness or an earlier `verify` found wrong (reading goes on: what is there
 /// is worth seeing).
-pub fn open_log(dir: &Path, cache_mb: u64) -> Result<EventLog<SledStorage>, OpenFailure> {
-    let inspected = inspect_log(dir, cache_mb)?;
+pub fn open_log(place: &Place) -> Result<EventLog<AnyStorage>, OpenFailure> {
+    let inspected = inspect_log(place)?;
     if let Err(e) = &inspected.witness {
         eprintln!("ecs-ledger: warning: {e}");
     }
@@ -306,32 +399,45 @@ pub fn open_log(dir: &Path, cache_mb: u64) -> Result<EventLog<SledStorage>, Open
 }
 
 /// Opens an existing ledger's log to look at it ([`EventLog::inspect`]).
-pub fn inspect_log(dir: &Path, cache_mb: u64) -> Result<Inspected<SledStorage>, OpenFailure> {
+pub fn inspect_log(place: &Place) -> Result<Inspected<AnyStorage>, OpenFailure> {
     use ecs_ledger::log::LogError;
-    use ecs_ledger::storage::StorageError;
-    if !dir.join("db").exists() && !dir.join("conf").exists() {
-        return Err(OpenFailure::CannotLook(format!(
-            "no ledger at {} (run exec first, or pass --data)",
-            dir.display()
-        )));
-    }
-    let storage = match SledStorage::open(dir, cache_mb.saturating_mul(1024 * 1024)) {
-        Ok(s) => s,
-        Err(e @ StorageError::Locked { .. }) => return Err(OpenFailure::CannotLook(e.to_string())),
-        Err(e @ StorageError::Damaged { .. }) => return Err(OpenFailure::Damaged(e.to_string())),
-        Err(e) => {
-            return Err(OpenFailure::Damaged(format!(
-                "cannot open {}: {e}",
-                dir.display()
-            )));
+    let storage = match place {
+        Place::Sled { dir, cache_mb } => {
+            if !dir.join("db").exists() && !dir.join("conf").exists() {
+                return Err(OpenFailure::CannotLook(format!(
+                    "no ledger at {} (run exec first, or pass --data)",
+                    dir.display()
+                )));
+            }
+            match SledStorage::open(dir, cache_mb.saturating_mul(1024 * 1024)) {
+                Ok(s) => AnyStorage::from(s),
+                Err(e @ StorageError::Locked { .. }) => {
+                    return Err(OpenFailure::CannotLook(e.to_string()));
+                }
+                Err(e @ StorageError::Damaged { .. }) => {
+                    return Err(OpenFailure::Damaged(e.to_string()));
+                }
+                Err(e) => {
+                    return Err(OpenFailure::Damaged(format!(
+                        "cannot open {}: {e}",
+                        dir.display()
+                    )));
+                }
+            }
         }
+        Place::Postgres(url) => match PgStorage::connect_existing(url) {
+            Ok(s) => AnyStorage::from(s),
+            Err(e) => return Err(OpenFailure::CannotLook(e.to_string())),
+        },
     };
+    let name = place.describe();
     EventLog::inspect(storage).map_err(|e| match e {
-        LogError::Format { .. } | LogError::Storage(StorageError::Io(_)) => {
-            OpenFailure::CannotLook(format!("cannot open {}: {e}", dir.display()))
+        LogError::Format { .. }
+        | LogError::Storage(StorageError::Io(_) | StorageError::Database(_)) => {
+            OpenFailure::CannotLook(format!("cannot open {name}: {e}"))
         }
         e @ LogError::Storage(StorageError::Damaged { .. }) => OpenFailure::Damaged(e.to_string()),
-        e => OpenFailure::Damaged(format!("{}: {e}", dir.display())),
+        e => OpenFailure::Damaged(format!("{name}: {e}")),
     })
 }
 
@@ -408,30 +514,29 @@ pub fn main() -> ExitCode {
     } else {
         "warn"
     });
+    let place = Place::of(&cli);
     let result = match &cli.command {
         Command::Exec { file, opts } => {
-            exec::run(&cli.data, file.as_deref(), opts.config(cli.cache_mb))
+            exec::run(&place, file.as_deref(), opts.config(cli.cache_mb))
         }
         Command::Log {
             json,
             from,
             resource,
-        } => inspect::log(&cli.data, cli.cache_mb, *json, *from, resource.as_deref()),
+        } => inspect::log(&place, *json, *from, resource.as_deref()),
         Command::Replay { until, at, json } => {
-            inspect::replay(&cli.data, cli.cache_mb, *until, at.as_deref(), *json)
+            inspect::replay(&place, *until, at.as_deref(), *json)
         }
         Command::Verify {
             checkpoint: Some(checkpoint),
             public_key: Some(public_key),
             ..
-        } => audit_verify::run(&cli.data, cli.cache_mb, checkpoint, public_key),
-        Command::Verify { accept_loss, .. } => {
-            inspect::verify(&cli.data, cli.cache_mb, *accept_loss)
-        }
-        Command::Audit(command) => audit_cli::run(command, &cli.data, cli.cache_mb),
-        Command::History { id, json } => audit::history(&cli.data, cli.cache_mb, id, *json),
-        Command::Report { json } => audit::report(&cli.data, cli.cache_mb, *json),
-        Command::Rebuild { name } => audit::rebuild(&cli.data, cli.cache_mb, name),
+        } => audit_verify::run(&place, checkpoint, public_key),
+        Command::Verify { accept_loss, .. } => inspect::verify(&place, *accept_loss),
+        Command::Audit(command) => audit_cli::run(command, &place),
+        Command::History { id, json } => audit::history(&place, id, *json),
+        Command::Report { json } => audit::report(&place, *json),
+        Command::Rebuild { name } => audit::rebuild(&place, name),
         Command::Completions { shell } => generate::completions(*shell),
         Command::Manpage { subcommand } => generate::manpage(subcommand.as_deref()),
         Command::Simulate {
@@ -462,13 +567,19 @@ pub fn main() -> ExitCode {
             json,
             dir,
             rss_of_replay,
-        } => bench::run(
-            *quick,
-            *json,
-            dir.as_deref(),
-            rss_of_replay.as_deref(),
-            cli.cache_mb,
-        ),
+            pg_worker,
+        } => match (&place, pg_worker) {
+            (Place::Postgres(url), Some(file)) => bench_pg::worker(url, file),
+            (Place::Postgres(url), None) => bench_pg::run(url, *quick, *json, dir.as_deref())
+                .and_then(|(figures, secs)| bench::report(&figures, *json, *quick, secs)),
+            (Place::Sled { .. }, _) => bench::run(
+                *quick,
+                *json,
+                dir.as_deref(),
+                rss_of_replay.as_deref(),
+                cli.cache_mb,
+            ),
+        },
         Command::Serve {
             listen,
             access_keys,
@@ -477,7 +588,7 @@ pub fn main() -> ExitCode {
             opts,
             publish,
         } => serve::run(
-            &cli.data,
+            &place,
             *listen,
             access_keys.as_deref(),
             ecs_ledger::api::server::ConnectionLimits {

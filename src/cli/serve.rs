@@ -12,7 +12,7 @@ use ecs_ledger::api::server::{ConnectionLimits, ServeConfig, serve};
 use ecs_ledger::ledger::{Config, Ledger};
 
 pub fn run(
-    data: &Path,
+    place: &super::Place,
     listen: SocketAddr,
     keys: Option<&Path>,
     limits: ConnectionLimits,
@@ -25,8 +25,10 @@ pub fn run(
             "refusing to listen on {listen} without --access-keys: an open server only listens on loopback"
         ));
     }
-    let ledger =
-        Arc::new(Ledger::open(data, config).map_err(|e| format!("{e} ({})", data.display()))?);
+    let ledger = Arc::new(
+        Ledger::with_storage(place.open_write(&config)?, config)
+            .map_err(|e| format!("{e} ({})", place.describe()))?,
+    );
     let publisher = super::audit_checkpoint::Publisher::start(&ledger, publish)?;
     let served = serve(
         ledger.clone(),

@@ -43,8 +43,10 @@ impl Nonces {
 
     /// Accepts `nonce` (staging it in `append`) unless it was seen within its
     /// window; first drops, and stages the removal of, every nonce that
-    /// expired before `nonce` was seen.
-    pub fn admit(&mut self, nonce: &Nonce, append: &mut Append) -> bool {
+    /// expired before `nonce` was seen. On a `shared` store (several
+    /// processes appending) the nonce is also staged under its digest
+    /// (`N` key), where the other processes look it up ([`Nonces::learn`]).
+    pub fn admit(&mut self, nonce: &Nonce, append: &mut Append, shared: bool) -> bool {
         while let Some(&(expires, digest)) = self.by_expiry.first() {
             if expires > nonce.seen() {
                 break;
@@ -52,6 +54,9 @@ impl Nonces {
             self.by_expiry.remove(&(expires, digest));
             self.expiry_of.remove(&digest);
             append.remove(keys::nonce(expires, &digest));
+            if shared {
+                append.remove(keys::nonce_digest(&digest));
+            }
         }
         if self.expiry_of.contains_key(&nonce.digest()) {
             return false;
@@ -60,7 +65,27 @@ impl Nonces {
         self.expiry_of.insert(nonce.digest(), expires);
         self.by_expiry.insert((expires, nonce.digest()));
         append.put(keys::nonce(expires, &nonce.digest()), Vec::new());
+        if shared {
+            append.put(
+                keys::nonce_digest(&nonce.digest()),
+                (expires.max(0) as u64).to_be_bytes().to_vec(),
+            );
+        }
         true
+    }
+
+    /// True when the nonce with this digest is remembered here.
+    pub fn knows(&self, digest: &[u8; 16]) -> bool {
+        self.expiry_of.contains_key(digest)
+    }
+
+    /// Remembers a nonce another process admitted (read from its `N` key
+    /// under the append lock), so that it is refused here too.
+    pub fn learn(&mut self, digest: [u8; 16], expires: i64) {
+        if let Some(old) = self.expiry_of.insert(digest, expires) {
+            self.by_expiry.remove(&(old, digest));
+        }
+        self.by_expiry.insert((expires, digest));
     }
 
     /// Number of nonces remembered.
@@ -89,16 +114,18 @@ mod tests {
         let log = EventLog::open(MemoryStorage::new()).unwrap();
         let mut append = log.begin();
         let mut n = Nonces::default();
-        assert!(n.admit(&Nonce::new("k", "n1", at(1000)), &mut append));
-        assert!(!n.admit(&Nonce::new("k", "n1", at(1001)), &mut append));
-        assert!(n.admit(&Nonce::new("other", "n1", at(1001)), &mut append));
+        assert!(n.admit(&Nonce::new("k", "n1", at(1000)), &mut append, false));
+        assert!(!n.admit(&Nonce::new("k", "n1", at(1001)), &mut append, false));
+        assert!(n.admit(&Nonce::new("other", "n1", at(1001)), &mut append, false));
         assert!(!n.admit(
             &Nonce::new("k", "n1", at(1000 + REMEMBER_SECS - 1)),
-            &mut append
+            &mut append,
+            false
         ));
         assert!(n.admit(
             &Nonce::new("k", "n1", at(1000 + REMEMBER_SECS)),
-            &mut append
+            &mut append,
+            false
         ));
     }
 
@@ -110,10 +137,10 @@ mod tests {
         let mut append = log.begin();
         let mut n = Nonces::default();
         let ahead = Nonce::new("k", "n1", at(1000)).signed_at(at(1000 + MAX_SKEW_SECS));
-        assert!(n.admit(&ahead, &mut append));
+        assert!(n.admit(&ahead, &mut append, false));
         let later = 1000 + MAX_SKEW_SECS + REMEMBER_SECS;
-        assert!(!n.admit(&Nonce::new("k", "n1", at(later - 1)), &mut append));
-        assert!(n.admit(&Nonce::new("k", "n1", at(later)), &mut append));
+        assert!(!n.admit(&Nonce::new("k", "n1", at(later - 1)), &mut append, false));
+        assert!(n.admit(&Nonce::new("k", "n1", at(later)), &mut append, false));
     }
 
     #[test]
@@ -122,12 +149,12 @@ mod tests {
         let mut log = EventLog::open(storage.clone()).unwrap();
         let mut append = log.begin();
         let mut n = Nonces::default();
-        assert!(n.admit(&Nonce::new("k", "n1", at(1000)), &mut append));
+        assert!(n.admit(&Nonce::new("k", "n1", at(1000)), &mut append, false));
         log.commit(append).unwrap();
         let log = EventLog::open(storage).unwrap();
         let mut again = Nonces::load(&log).unwrap();
         assert_eq!(again.len(), 1);
         let mut append = log.begin();
-        assert!(!again.admit(&Nonce::new("k", "n1", at(1500)), &mut append));
+        assert!(!again.admit(&Nonce::new("k", "n1", at(1500)), &mut append, false));
     }
 }

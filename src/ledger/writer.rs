@@ -62,6 +62,9 @@ pub(crate) struct Writer<S: Storage> {
     staged_tokens: HashMap<Vec<u8>, Remembered>,
     /// Due transitions applied in the current batch (for the observer).
     staged_transitions: usize,
+    /// Records of other processes were read in this batch: it is answered
+    /// only once they are durable, even when it writes nothing itself.
+    read_others: bool,
     shared: Arc<Shared>,
 }
 
@@ -78,7 +81,19 @@ impl<S: Storage> Writer<S> {
         // before the first commit: a commit's batch is then the only one a
         // crash can catch unflushed.
         log.storage().flush()?;
-        let (world, from, checkpoint) = load_world(&log)?;
+        let (world, from, checkpoint) = if log.storage().shared() {
+            // Under the append lock, at the latest head: another process may
+            // replace the checkpoint, or append past it, meanwhile.
+            log.storage().begin_append()?;
+            let loaded = log
+                .catch_up()
+                .map_err(LedgerError::from)
+                .and_then(|_| load_world(&log));
+            log.storage().abort_append();
+            loaded?
+        } else {
+            load_world(&log)?
+        };
         let clock = start_clock(&log, &config)?;
         let mut machine = Machine::new(world, clock, from, config.settings());
         replay_tail(&log, &mut machine)?;
@@ -101,6 +116,7 @@ impl<S: Storage> Writer<S> {
             checkpoint,
             staged_tokens: HashMap::new(),
             staged_transitions: 0,
+            read_others: false,
             shared: shared.clone(),
         };
         Ok((writer, shared))
@@ -163,18 +179,12 @@ impl<S: Storage> Writer<S> {
             return Err(failure);
         }
         let started = std::time::Instant::now();
-        let mut append = self.log.begin();
-        let mut replies = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            match self.job(&mut append, job) {
-                Ok(reply) => replies.push(reply),
-                Err(e) => return Err(self.stop(e)),
+        let (replies, records, wrote) = match self.batch(jobs) {
+            Ok(done) => done,
+            Err(e) => {
+                self.log.storage().abort_append();
+                return Err(self.stop(e));
             }
-        }
-        let records = append.records();
-        let wrote = match self.commit(append) {
-            Ok(wrote) => wrote,
-            Err(e) => return Err(self.stop(e)),
         };
         lock(&self.shared.stats).requests += replies.len() as u64;
         let transitions = std::mem::take(&mut self.staged_transitions);
@@ -186,6 +196,80 @@ impl<S: Storage> Writer<S> {
             duration: started.elapsed(),
         });
         Ok(replies)
+    }
+
+    /// The batch itself: on a store other processes append to, under the
+    /// append lock and after catching up with them; then every job in turn,
+    /// and the commit. Returns the replies, the records appended and whether
+    /// anything was written.
+    fn batch(&mut self, jobs: Vec<Job>) -> Result<(Vec<Reply>, usize, bool), LogError> {
+        if self.log.storage().shared() {
+            self.log.storage().begin_append()?;
+            self.catch_up(&jobs)?;
+        }
+        let mut append = self.log.begin();
+        let mut replies = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            replies.push(self.job(&mut append, job)?);
+        }
+        let records = append.records();
+        let wrote = self.commit(append)?;
+        Ok((replies, records, wrote))
+    }
+
+    /// Folds what other processes appended since this writer's last batch
+    /// into the log's head, the Merkle frontier and the machine, moves the
+    /// clock to theirs, and learns the nonces of `jobs` they have seen: every
+    /// decision of the batch is then made against the latest log. Called
+    /// with the append lock held.
+    fn catch_up(&mut self, jobs: &[Job]) -> Result<(), LogError> {
+        let (records, chunk_clock) = self.log.catch_up()?;
+        for recorded in &records {
+            if recorded.seq != self.machine.position() + 1 {
+                return Err(LogError::Inconsistent(format!(
+                    "record {} is missing (found {})",
+                    self.machine.position() + 1,
+                    recorded.seq
+                )));
+            }
+            self.machine
+                .absorb(recorded)
+                .map_err(|e| LogError::Inconsistent(format!("record {}: {e}", recorded.seq)))?;
+        }
+        let mut wanted = vec![keys::META_CLOCK.to_vec()];
+        let unknown: Vec<[u8; 16]> = jobs
+            .iter()
+            .filter_map(|j| j.nonce.map(|n| n.digest()))
+            .filter(|d| !self.nonces.knows(d))
+            .collect();
+        wanted.extend(unknown.iter().map(keys::nonce_digest));
+        let found = self.log.storage().get_many(&wanted)?;
+        let stored_clock = found.first().and_then(|v| {
+            let b: [u8; 8] = v.as_ref()?.as_ref().try_into().ok()?;
+            Timestamp::from_unix(i64::from_be_bytes(b))
+        });
+        for (digest, value) in unknown.iter().zip(found.iter().skip(1)) {
+            if let Some(value) = value {
+                let expires = <[u8; 8]>::try_from(value.as_ref())
+                    .map(i64::from_be_bytes)
+                    .map_err(|_| LogError::Inconsistent("a malformed nonce record".into()))?;
+                self.nonces.learn(*digest, expires);
+            }
+        }
+        if let Some(clock) = chunk_clock.max(stored_clock) {
+            self.machine.advance_clock_to(clock);
+            self.committed_clock = self.committed_clock.max(clock);
+        }
+        if !records.is_empty() {
+            self.read_others = true;
+            tracing::debug!(
+                records = records.len(),
+                head = self.log.head().seq,
+                "caught up with other writers"
+            );
+            *lock(&self.shared.head) = self.log.head();
+        }
+        Ok(())
     }
 
     /// Tells the observer, if any, about the batch just committed.
@@ -209,7 +293,9 @@ impl<S: Storage> Writer<S> {
     fn job(&mut self, append: &mut Append, job: Job) -> Result<Reply, LogError> {
         let now = system_now();
         if let Some(nonce) = &job.nonce
-            && !self.nonces.admit(nonce, append)
+            && !self
+                .nonces
+                .admit(nonce, append, self.log.storage().shared())
         {
             let refused = Parsed::rejected(EcsError::new(Code::SignatureNonceUsed));
             return Ok(self.machine.step(&refused, None, now).reply);
@@ -273,6 +359,7 @@ impl<S: Storage> Writer<S> {
             let records = append.records();
             let started = std::time::Instant::now();
             let head = self.log.commit(append)?;
+            self.log.storage().commit_append()?;
             assert_eq!(
                 head.seq,
                 self.machine.position(),
@@ -287,8 +374,18 @@ impl<S: Storage> Writer<S> {
             );
             self.count(records);
             self.maybe_checkpoint()?;
+        } else {
+            self.log.storage().commit_append()?;
+            if self.read_others {
+                match self.config.durability {
+                    Durability::Flush => self.log.storage().flush()?,
+                    Durability::Sync => self.log.storage().sync()?,
+                    Durability::None => {}
+                }
+            }
         }
-        self.committed_clock = clock;
+        self.read_others = false;
+        self.committed_clock = self.committed_clock.max(clock);
         *lock(&self.shared.head) = self.log.head();
         *lock(&self.shared.clock) = clock;
         self.shared.committed.notify_all();
@@ -332,6 +429,16 @@ impl<S: Storage> Writer<S> {
     }
 
     fn write_checkpoint(&mut self) -> Result<(), LogError> {
+        if self.log.storage().shared() {
+            let storage = self.log.storage();
+            storage.begin_append()?;
+            let written = self.write_shared_checkpoint();
+            match written {
+                Ok(()) => self.log.storage().commit_append()?,
+                Err(_) => self.log.storage().abort_append(),
+            }
+            return written;
+        }
         let previous = self
             .checkpoint
             .or(checkpoint::manifest(self.log.storage())?);
@@ -348,6 +455,28 @@ impl<S: Storage> Writer<S> {
         if self.config.durability != Durability::None {
             self.log.storage().flush()?;
         }
+        Ok(())
+    }
+
+    /// A checkpoint on a store other processes append to, with the append
+    /// lock held: only when the stored one (perhaps another process's) is
+    /// due for replacing, and always as the next generation after it.
+    fn write_shared_checkpoint(&mut self) -> Result<(), LogError> {
+        let stored = checkpoint::manifest(self.log.storage())?;
+        let head = self.log.head();
+        let since = head.seq.saturating_sub(stored.map_or(0, |m| m.head.seq));
+        let due = self
+            .config
+            .checkpoint_events
+            .max(self.machine.world().state().len() as u64);
+        let closing = self.checkpoint.map_or(0, |m| m.head.seq) != head.seq;
+        if stored.is_some_and(|m| m.head.seq >= head.seq) || (since < due && !closing) {
+            self.checkpoint = stored;
+            return Ok(());
+        }
+        let manifest = checkpoint::write(self.log.storage(), self.machine.world(), head, stored)?;
+        self.checkpoint = Some(manifest);
+        lock(&self.shared.stats).checkpoints += 1;
         Ok(())
     }
 
@@ -392,22 +521,33 @@ fn load_world<S: Storage>(
     }
 }
 
-/// Folds the records after the machine's position into it.
+/// Folds the records after the machine's position, up to the log's head,
+/// into it (another process may append past the head meanwhile: the first
+/// batch catches up with those).
 fn replay_tail<S: Storage>(log: &EventLog<S>, machine: &mut Machine) -> Result<(), LogError> {
     let from = machine.position() + 1;
-    log.for_each(from, |recorded| -> Result<(), LogError> {
+    let head = log.head().seq;
+    let folded = log.for_each(from, |recorded| -> Result<(), Fold> {
+        if recorded.seq > head {
+            return Err(Fold::Done);
+        }
         if recorded.seq != machine.position() + 1 {
             return Err(LogError::Inconsistent(format!(
                 "record {} is missing (found {})",
                 machine.position() + 1,
                 recorded.seq
-            )));
+            ))
+            .into());
         }
         machine
             .absorb(&recorded)
-            .map_err(|e| LogError::Inconsistent(e.to_string()))
-    })?;
-    if machine.position() != log.head().seq {
+            .map_err(|e| LogError::Inconsistent(e.to_string()).into())
+    });
+    match folded {
+        Ok(()) | Err(Fold::Done) => {}
+        Err(Fold::Log(e)) => return Err(e),
+    }
+    if machine.position() != head {
         return Err(LogError::Inconsistent(format!(
             "the log ends at seq {} but its head is {}",
             machine.position(),
@@ -415,6 +555,18 @@ fn replay_tail<S: Storage>(log: &EventLog<S>, machine: &mut Machine) -> Result<(
         )));
     }
     Ok(())
+}
+
+/// Ends a fold early.
+enum Fold {
+    Log(LogError),
+    Done,
+}
+
+impl From<LogError> for Fold {
+    fn from(e: LogError) -> Self {
+        Fold::Log(e)
+    }
 }
 
 /// Where the clock starts: the stored clock; for a fresh ledger, the

@@ -10,6 +10,7 @@
 //! | `s` | generation (u64 BE), part (u32 BE) | a part of a state checkpoint |
 //! | `k` | account, `0x00`, ClientToken | an idempotency record |
 //! | `n` | expiry (u64 BE), nonce digest (16 bytes) | empty: a signature nonce seen |
+//! | `N` | nonce digest (16 bytes) | its expiry (u64 BE): written beside `n` on a store several processes append to, so a writer finds the nonces the others saw by digest |
 //! | `c` | projection name | the projection's checkpoint (u64 BE) |
 //! | `p` | projection name, `0x00`, key | a projection's own data |
 //! | `h` | block index (u64 BE) | the Merkle root of records `4096 i + 1 ..= 4096 (i + 1)` ([`crate::log::tree`]) |
@@ -38,6 +39,8 @@ pub const IDEMPOTENCY: u8 = b'k';
 pub const TIMER: u8 = b'w';
 /// Signature nonces seen.
 pub const NONCE: u8 = b'n';
+/// Signature nonces seen, by digest (stores several processes append to).
+pub const NONCE_DIGEST: u8 = b'N';
 /// Projection checkpoints.
 pub const CHECKPOINT: u8 = b'c';
 /// Projection data.
@@ -164,6 +167,15 @@ pub fn nonce(expires: i64, digest: &[u8; 16]) -> Vec<u8> {
     let mut k = Vec::with_capacity(25);
     k.push(NONCE);
     k.extend_from_slice(&(expires.max(0) as u64).to_be_bytes());
+    k.extend_from_slice(digest);
+    k
+}
+
+/// The key of a signature nonce by its digest (shared stores): its value is
+/// the expiry (u64 BE seconds).
+pub fn nonce_digest(digest: &[u8; 16]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(17);
+    k.push(NONCE_DIGEST);
     k.extend_from_slice(digest);
     k
 }

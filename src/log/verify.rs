@@ -53,6 +53,24 @@ impl From<LogError> for Broken {
     }
 }
 
+/// Ends a walk early.
+enum Walk {
+    Broken(Broken),
+    Done,
+}
+
+impl From<Broken> for Walk {
+    fn from(b: Broken) -> Self {
+        Walk::Broken(b)
+    }
+}
+
+impl From<LogError> for Walk {
+    fn from(e: LogError) -> Self {
+        Walk::Broken(e.into())
+    }
+}
+
 /// Verifies the whole log; `progress` is called with each checked seq.
 pub fn verify<S: Storage>(
     log: &EventLog<S>,
@@ -60,12 +78,18 @@ pub fn verify<S: Storage>(
 ) -> Result<Report, Broken> {
     let mut prev = record::GENESIS;
     let mut expected = 1u64;
-    log.for_each_raw(1, |seq, bytes| -> Result<(), Broken> {
+    // Up to the head as opened: another process may append meanwhile.
+    let end = log.head().seq;
+    let walked = log.for_each_raw(1, |seq, bytes| -> Result<(), Walk> {
+        if seq > end && expected > end {
+            return Err(Walk::Done);
+        }
         if seq != expected {
             return Err(Broken::Record {
                 seq: expected,
                 reason: format!("missing (the next record is {seq})"),
-            });
+            }
+            .into());
         }
         let bad = |reason: String| Broken::Record { seq, reason };
         record::decode(seq, bytes).map_err(|e| bad(e.to_string()))?;
@@ -73,7 +97,11 @@ pub fn verify<S: Storage>(
         progress(seq);
         expected += 1;
         Ok(())
-    })?;
+    });
+    match walked {
+        Ok(()) | Err(Walk::Done) => {}
+        Err(Walk::Broken(b)) => return Err(b),
+    }
     let last = expected - 1;
     let head = log.head();
     if head.seq != last || head.hash != prev {

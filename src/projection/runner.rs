@@ -47,14 +47,29 @@ impl<S: Storage + Clone> Runner<S> {
     /// Applies every event after the projection's checkpoint, committing each
     /// chunk's writes with the checkpoint atomically. A projection whose stored
     /// version differs is rebuilt. Returns the new checkpoint.
+    ///
+    /// Runs under the storage's exclusive lock of the projection (across
+    /// processes on a shared store, [`Storage::exclusive`]): two processes
+    /// catching up one projection take turns, and the second starts from the
+    /// first one's checkpoint, so every event is applied exactly once.
     pub fn catch_up<P: Projection + ?Sized>(
+        &self,
+        projection: &mut P,
+        progress: impl FnMut(u64),
+    ) -> Result<u64, ProjectionError> {
+        let name = lock_name(projection.name());
+        self.storage
+            .exclusive(&name, || self.catch_up_locked(projection, progress))?
+    }
+
+    fn catch_up_locked<P: Projection + ?Sized>(
         &self,
         projection: &mut P,
         mut progress: impl FnMut(u64),
     ) -> Result<u64, ProjectionError> {
         let cp = self.checkpoint(projection.name())?;
         if cp.version != projection.version() && (cp.seq > 0 || cp.version != 0) {
-            return self.rebuild(projection, progress);
+            return self.rebuild_locked(projection, progress);
         }
         let name = projection.name().to_owned();
         let read = |k: &[u8]| -> Result<Option<Vec<u8>>, StorageError> {
@@ -103,8 +118,19 @@ impl<S: Storage + Clone> Runner<S> {
         Ok(())
     }
 
-    /// Drops the projection's data and checkpoint, then replays the whole log.
+    /// Drops the projection's data and checkpoint, then replays the whole
+    /// log (under the projection's exclusive lock, as [`Runner::catch_up`]).
     pub fn rebuild<P: Projection + ?Sized>(
+        &self,
+        projection: &mut P,
+        progress: impl FnMut(u64),
+    ) -> Result<u64, ProjectionError> {
+        let name = lock_name(projection.name());
+        self.storage
+            .exclusive(&name, || self.rebuild_locked(projection, progress))?
+    }
+
+    fn rebuild_locked<P: Projection + ?Sized>(
         &self,
         projection: &mut P,
         progress: impl FnMut(u64),
@@ -128,7 +154,7 @@ impl<S: Storage + Clone> Runner<S> {
             .encode(),
         );
         self.storage.apply(&batch)?;
-        self.catch_up(projection, progress)
+        self.catch_up_locked(projection, progress)
     }
 
     /// Hands every event after the subscriber's checkpoint to it, in order,
@@ -178,6 +204,11 @@ impl<S: Storage + Clone> Runner<S> {
         }
         Ok(last - start)
     }
+}
+
+/// The exclusive lock a projection is caught up under.
+fn lock_name(projection: &str) -> String {
+    format!("projection/{projection}")
 }
 
 impl<S: Storage + Clone> Runner<S> {

@@ -1,12 +1,24 @@
 //! Where the log's bytes live: an ordered key-value store with atomic batches.
 //!
-//! Two implementations: [`sled_store::SledStorage`] (the default, on disk) and
+//! Three implementations: [`sled_store::SledStorage`] (the default, on disk),
 //! [`memory::MemoryStorage`] (in memory, for simulation and fast tests, with
-//! fault injection). Everything the ledger writes for one group commit goes in
-//! one [`Batch`], applied atomically: all of it is visible after a crash, or
-//! none of it.
+//! fault injection) and, with the `postgres` feature,
+//! [`postgres::PgStorage`] (one table in a PostgreSQL database that several
+//! processes append to at once). Everything the ledger writes for one group
+//! commit goes in one [`Batch`], applied atomically: all of it is visible
+//! after a crash, or none of it.
+//!
+//! A store several processes write at once ([`Storage::shared`]) also
+//! serialises appends: the writer calls [`Storage::begin_append`] before it
+//! decides a batch (a lock across processes, held until
+//! [`Storage::commit_append`] or [`Storage::abort_append`]) and catches up
+//! with what the others appended before deciding anything.
 
+#[cfg(feature = "postgres")]
+pub mod any;
 pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sled_store;
 
 use std::fmt;
@@ -84,6 +96,27 @@ pub enum StorageError {
     /// A fault injected on purpose (simulation).
     #[error("injected fault: {0}")]
     Injected(String),
+    /// There is no ledger where one was expected (PostgreSQL: a database
+    /// without the ledger's tables, opened to read).
+    #[error("{0}")]
+    NoLedger(String),
+    /// The database failed or cannot be reached (PostgreSQL).
+    #[error("{0}")]
+    Database(String),
+    /// The database holds a schema this build does not know (PostgreSQL).
+    #[error(
+        "the database has ledger schema version {found}; this build knows up to {supported} (a newer ecs-ledger made it)"
+    )]
+    Schema {
+        /// Version found.
+        found: i32,
+        /// Newest version this build knows.
+        supported: i32,
+    },
+    /// Another writer appended at the same place: the batch was not written
+    /// (a writer that did not hold the append lock; reopen to go on).
+    #[error("another process appended at the same position: {0}")]
+    Conflict(String),
 }
 
 /// One key/value pair, as a storage hands it out.
@@ -129,6 +162,47 @@ pub trait Storage: Send + Sync + 'static {
     /// durable, so a crash between the two leaves the witness one commit behind.
     fn witness_write(&self, offset: usize, bytes: &[u8], durable: bool)
     -> Result<(), StorageError>;
+
+    /// The values of several keys, in order (one round trip on a database).
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Self::Bytes>>, StorageError> {
+        keys.iter().map(|k| self.get(k)).collect()
+    }
+
+    /// True when other processes may append to this store while this one
+    /// does (PostgreSQL). The writer then takes the append lock for every
+    /// batch and catches up with the log before deciding it. False for sled
+    /// (one process per directory) and the in-memory store.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Starts an append: on a shared store, waits for the append lock (held
+    /// across processes until [`Storage::commit_append`] or
+    /// [`Storage::abort_append`]) and groups this thread's
+    /// [`Storage::apply`] calls until then into one transaction. Nothing on
+    /// a store with one writer: its applies are atomic one by one.
+    fn begin_append(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
+
+    /// Commits what was applied since [`Storage::begin_append`], atomically,
+    /// and releases the append lock. Nothing on a store with one writer.
+    fn commit_append(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
+
+    /// Discards what was applied since [`Storage::begin_append`] and releases
+    /// the append lock (after a failure). Nothing on a store with one writer.
+    fn abort_append(&self) {}
+
+    /// Runs `f` holding the exclusive lock `name` (across processes on a
+    /// shared store; projections are caught up under it so that two
+    /// processes never apply the same events to one projection). Runs `f`
+    /// at once on a store with one writer.
+    fn exclusive<T>(&self, name: &str, f: impl FnOnce() -> T) -> Result<T, StorageError> {
+        let _ = name;
+        Ok(f())
+    }
 
     /// Entries whose key starts with `prefix`.
     fn scan_prefix<'a>(&'a self, prefix: &[u8]) -> Entries<'a, Self::Bytes> {

@@ -23,9 +23,14 @@ pub fn run(dir: &Path, args: &[&str], stdin: &str) -> Output {
 
 /// [`run`] with input that need not be UTF-8.
 pub fn run_bytes(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut all = vec!["--data".to_owned(), dir.display().to_string()];
+    all.extend(args.iter().map(|s| s.to_string()));
+    run_with(&all, stdin)
+}
+
+/// Runs `ecs-ledger ARGS...` (the place included) to completion.
+pub fn run_with(args: &[String], stdin: &[u8]) -> Output {
     let mut child = Command::new(BIN)
-        .arg("--data")
-        .arg(dir)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -62,9 +67,13 @@ pub struct Exec {
 
 impl Exec {
     pub fn spawn(dir: &Path, args: &[&str]) -> Self {
+        Self::spawn_at(&["--data".to_owned(), dir.display().to_string()], args)
+    }
+
+    /// `ecs-ledger PLACE... exec ARGS...` (`place`: `--data DIR` or `--postgres URL`).
+    pub fn spawn_at(place: &[String], args: &[&str]) -> Self {
         let mut child = Command::new(BIN)
-            .arg("--data")
-            .arg(dir)
+            .args(place)
             .arg("exec")
             .args(args)
             .stdin(Stdio::piped())

@@ -319,3 +319,9 @@ pub fn post_form(url: &str, body: &str, headers: &[(String, String)]) -> (u16, S
     }
     unpack(req.send(body).unwrap())
 }
+
+/// [`get`], or `None` when the server did not answer (gone, or the
+/// connection broke).
+pub fn try_get(url: &str) -> Option<(u16, String, String)> {
+    agent().get(url).call().ok().map(unpack)
+}

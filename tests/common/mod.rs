@@ -1,4 +1,6 @@
+pub mod backend;
 pub mod cli;
 pub mod http;
+pub mod pg;
 pub mod prometheus;
 pub mod workload;
