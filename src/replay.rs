@@ -108,83 +108,79 @@ pub fn sorted<K: Ord, V, H>(map: &std::collections::HashMap<K, V, H>) -> Vec<&V>
 /// The state as JSON: instances (with locks and dependencies), disks,
 /// snapshots, route tables and load balancers, PascalCase like ECS.
 pub fn state_json(state: &State) -> Value {
-    let instances: Vec<Value> = sorted(&state.instances)
-        .into_iter()
-        .map(|i| {
-            json!({
-                "InstanceId": i.id.as_str(),
-                "Account": i.account.as_str(),
-                "Status": i.status.as_str(),
-                "InstanceChargeType": i.charge_type.as_str(),
-                "ExpiredTime": i.expired_time.map(|t| t.to_string()),
-                "Expired": i.expired,
-                "DeletionProtection": i.deletion_protection,
-                "OperationLocks": i.locks.iter().map(|(r, m)| json!({"LockReason": r.as_str(), "LockMsg": m})).collect::<Vec<_>>(),
-                "Disks": i.disks.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
-                "RouteEntries": i.routes.iter().map(|(t, c)| json!({"RouteTableId": t.as_str(), "DestinationCidrBlock": c})).collect::<Vec<_>>(),
-                "LoadBalancers": i.load_balancers.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
-                "CreationTime": i.creation_time.to_string(),
-                "InstanceName": i.attributes.instance_name,
-            })
-        })
-        .collect();
-    let disks: Vec<Value> = sorted(&state.disks)
-        .into_iter()
-        .map(|d| {
-            json!({
-                "DiskId": d.id.as_str(),
-                "Account": d.account.as_str(),
-                "Type": d.disk_type.as_str(),
-                "Status": d.status.as_str(),
-                "InstanceId": d.instance_id.as_ref().map(|i| i.as_str()).unwrap_or_default(),
-                "Size": d.size,
-                "DeleteWithInstance": d.delete_with_instance,
-                "DeleteAutoSnapshot": d.delete_auto_snapshot,
-                "DiskChargeType": d.charge_type.as_str(),
-                "Snapshots": d.snapshots.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-                "CreationTime": d.creation_time.to_string(),
-            })
-        })
-        .collect();
-    let snapshots: Vec<Value> = sorted(&state.snapshots)
-        .into_iter()
-        .map(|s| {
-            json!({
-                "SnapshotId": s.id.as_str(),
-                "Account": s.account.as_str(),
-                "SnapshotType": s.snapshot_type.as_str(),
-                "SourceDiskId": s.source_disk_id.as_str(),
-                "SourceDiskType": s.source_disk_type.as_str(),
-                "Retained": s.retained,
-                "CreationTime": s.creation_time.to_string(),
-            })
-        })
-        .collect();
-    let route_tables: Vec<Value> = sorted(&state.route_tables)
-        .into_iter()
-        .map(|t| {
-            json!({
-                "RouteTableId": t.id.as_str(),
-                "Account": t.account.as_str(),
-                "RouteEntries": t.entries.iter().map(|(c, i)| json!({"DestinationCidrBlock": c, "NextHopId": i.as_str()})).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let load_balancers: Vec<Value> = sorted(&state.load_balancers)
-        .into_iter()
-        .map(|l| {
-            json!({
-                "LoadBalancerId": l.id.as_str(),
-                "Account": l.account.as_str(),
-                "BackendServers": l.servers.iter().map(|(i, w)| json!({"ServerId": i.as_str(), "Weight": w})).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
+    fn all<K: Ord, V, H>(
+        map: &std::collections::HashMap<K, V, H>,
+        each: fn(&V) -> Value,
+    ) -> Vec<Value> {
+        sorted(map).into_iter().map(each).collect()
+    }
     json!({
-        "Instances": instances,
-        "Disks": disks,
-        "Snapshots": snapshots,
-        "RouteTables": route_tables,
-        "LoadBalancers": load_balancers,
+        "Instances": all(&state.instances, instance_json),
+        "Disks": all(&state.disks, disk_json),
+        "Snapshots": all(&state.snapshots, snapshot_json),
+        "RouteTables": all(&state.route_tables, route_table_json),
+        "LoadBalancers": all(&state.load_balancers, load_balancer_json),
+    })
+}
+
+fn instance_json(i: &crate::model::state::Instance) -> Value {
+    json!({
+        "InstanceId": i.id.as_str(),
+        "Account": i.account.as_str(),
+        "Status": i.status.as_str(),
+        "InstanceChargeType": i.charge_type.as_str(),
+        "ExpiredTime": i.expired_time.map(|t| t.to_string()),
+        "Expired": i.expired,
+        "DeletionProtection": i.deletion_protection,
+        "OperationLocks": i.locks.iter().map(|(r, m)| json!({"LockReason": r.as_str(), "LockMsg": m})).collect::<Vec<_>>(),
+        "Disks": i.disks.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+        "RouteEntries": i.routes.iter().map(|(t, c)| json!({"RouteTableId": t.as_str(), "DestinationCidrBlock": c})).collect::<Vec<_>>(),
+        "LoadBalancers": i.load_balancers.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+        "CreationTime": i.creation_time.to_string(),
+        "InstanceName": i.attributes.instance_name,
+    })
+}
+
+fn disk_json(d: &crate::model::state::Disk) -> Value {
+    json!({
+        "DiskId": d.id.as_str(),
+        "Account": d.account.as_str(),
+        "Type": d.disk_type.as_str(),
+        "Status": d.status.as_str(),
+        "InstanceId": d.instance_id.as_ref().map(|i| i.as_str()).unwrap_or_default(),
+        "Size": d.size,
+        "DeleteWithInstance": d.delete_with_instance,
+        "DeleteAutoSnapshot": d.delete_auto_snapshot,
+        "DiskChargeType": d.charge_type.as_str(),
+        "Snapshots": d.snapshots.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "CreationTime": d.creation_time.to_string(),
+    })
+}
+
+fn snapshot_json(s: &crate::model::state::Snapshot) -> Value {
+    json!({
+        "SnapshotId": s.id.as_str(),
+        "Account": s.account.as_str(),
+        "SnapshotType": s.snapshot_type.as_str(),
+        "SourceDiskId": s.source_disk_id.as_str(),
+        "SourceDiskType": s.source_disk_type.as_str(),
+        "Retained": s.retained,
+        "CreationTime": s.creation_time.to_string(),
+    })
+}
+
+fn route_table_json(t: &crate::model::state::RouteTable) -> Value {
+    json!({
+        "RouteTableId": t.id.as_str(),
+        "Account": t.account.as_str(),
+        "RouteEntries": t.entries.iter().map(|(c, i)| json!({"DestinationCidrBlock": c, "NextHopId": i.as_str()})).collect::<Vec<_>>(),
+    })
+}
+
+fn load_balancer_json(l: &crate::model::state::LoadBalancer) -> Value {
+    json!({
+        "LoadBalancerId": l.id.as_str(),
+        "Account": l.account.as_str(),
+        "BackendServers": l.servers.iter().map(|(i, w)| json!({"ServerId": i.as_str(), "Weight": w})).collect::<Vec<_>>(),
     })
 }

@@ -248,7 +248,35 @@ pub fn run(
     let sizes = if quick { &QUICK } else { &FULL };
     let started = Instant::now();
     let mut figures = Vec::new();
+    let one = process_figures(admin, sizes, json, &mut figures)?;
+    say(json, "sled sync: DeleteInstance, 16 callers...");
+    let (dir, sled_made) = sled_with_instances(base, sizes.warmup + sizes.timed)?;
+    let (warm, timed) = sled_made.split_at(sizes.warmup);
+    let sled = measure::command(&dir.0, warm, timed, Durability::Sync, CALLERS)?.per_sec;
+    drop(dir);
+    figures.push(info(
+        "sled DeleteInstance, sync, 16 callers",
+        sled,
+        "commands/s",
+    ));
+    figures.push(against(
+        "sled sync / PostgreSQL (1 process), 16 callers",
+        sled / one,
+        "x",
+        3.0,
+        true,
+    ));
+    flat_figures(admin, sizes, json, &mut figures)?;
+    Ok((figures, started.elapsed().as_secs_f64()))
+}
 
+/// One process against four on one database; returns one process's rate.
+fn process_figures(
+    admin: &str,
+    sizes: &Sizes,
+    json: bool,
+    figures: &mut Vec<Figure>,
+) -> Result<f64, String> {
     say(
         json,
         &format!(
@@ -285,26 +313,16 @@ pub fn run(
         one,
         2.0,
     ));
-    drop(db);
+    Ok(one)
+}
 
-    say(json, "sled sync: DeleteInstance, 16 callers...");
-    let (dir, sled_made) = sled_with_instances(base, sizes.warmup + sizes.timed)?;
-    let (warm, timed) = sled_made.split_at(sizes.warmup);
-    let sled = measure::command(&dir.0, warm, timed, Durability::Sync, CALLERS)?.per_sec;
-    drop(dir);
-    figures.push(info(
-        "sled DeleteInstance, sync, 16 callers",
-        sled,
-        "commands/s",
-    ));
-    figures.push(against(
-        "sled sync / PostgreSQL (1 process), 16 callers",
-        sled / one,
-        "x",
-        3.0,
-        true,
-    ));
-
+/// A release in a small ledger against one in a ledger ten times larger.
+fn flat_figures(
+    admin: &str,
+    sizes: &Sizes,
+    json: bool,
+    figures: &mut Vec<Figure>,
+) -> Result<(), String> {
     let mut flat = Vec::new();
     for n in [sizes.flat_small, sizes.flat_large] {
         say(
@@ -335,5 +353,5 @@ pub fn run(
         flat[0],
         0.8,
     ));
-    Ok((figures, started.elapsed().as_secs_f64()))
+    Ok(())
 }

@@ -130,7 +130,12 @@ pub fn replay(
         point.seq,
         point.time.map(|t| format!(" ({t})")).unwrap_or_default()
     );
-    let s = &point.state;
+    print_state(&point.state);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The live records of a replayed state, one line each, sorted by id.
+fn print_state(s: &ecs_ledger::model::state::State) {
     out!("\ninstances: {}", s.instances.len());
     for i in ecs_ledger::replay::sorted(&s.instances) {
         let locks: Vec<&str> = i.locks.keys().map(|l| l.as_str()).collect();
@@ -172,7 +177,6 @@ pub fn replay(
             if sn.retained { " (retained)" } else { "" }
         );
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// `verify`: exit 0 intact, 1 damaged (naming the first bad Seq or what is
@@ -222,17 +226,10 @@ pub fn verify(place: &Place, accept_loss: bool) -> Result<ExitCode, String> {
             report.head.seq
         ));
     }
-    let mut derived = Vec::new();
-    match check::check_state(&log) {
-        Ok((seq, records)) => {
-            derived.push(format!("state checkpoint ({records} records at seq {seq})"))
-        }
-        Err(mismatch) => return broken(&log, mismatch.to_string()),
-    }
-    match check::check(&log, &mut ReleaseReport) {
-        Ok((seq, keys)) => derived.push(format!("report ({keys} keys at seq {seq})")),
-        Err(mismatch) => return broken(&log, mismatch.to_string()),
-    }
+    let derived = match check_derived(&log) {
+        Ok(derived) => derived,
+        Err(mismatch) => return broken(&log, mismatch),
+    };
     if let Some(reason) = damage_mark {
         log.clear_damage_mark().map_err(|e| e.to_string())?;
         notes.push(format!(
@@ -250,4 +247,15 @@ pub fn verify(place: &Place, accept_loss: bool) -> Result<ExitCode, String> {
         out!("note: {note}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The derived data (the state checkpoint, the release report) against a
+/// fold of the log: what each holds, or the first disagreement.
+fn check_derived(log: &EventLog<AnyStorage>) -> Result<Vec<String>, String> {
+    let (seq, records) = check::check_state(log).map_err(|m| m.to_string())?;
+    let (report_seq, keys) = check::check(log, &mut ReleaseReport).map_err(|m| m.to_string())?;
+    Ok(vec![
+        format!("state checkpoint ({records} records at seq {seq})"),
+        format!("report ({keys} keys at seq {report_seq})"),
+    ])
 }

@@ -539,66 +539,9 @@ pub fn main() -> ExitCode {
         Command::Rebuild { name } => audit::rebuild(&place, name),
         Command::Completions { shell } => generate::completions(*shell),
         Command::Manpage { subcommand } => generate::manpage(subcommand.as_deref()),
-        Command::Simulate {
-            seed,
-            seeds,
-            steps,
-            faults,
-            accounts,
-            shrink,
-            replay,
-            json,
-            measure,
-            plant_forget_row_7,
-        } => simulate::run_cli(simulate::Args {
-            plant: *plant_forget_row_7,
-            seed: *seed,
-            seeds: seeds.clone(),
-            steps: *steps,
-            faults: *faults,
-            accounts: *accounts,
-            shrink: shrink.clone(),
-            replay: replay.clone(),
-            json: *json,
-            measure: *measure,
-        }),
-        Command::Bench {
-            quick,
-            json,
-            dir,
-            rss_of_replay,
-            pg_worker,
-        } => match (&place, pg_worker) {
-            (Place::Postgres(url), Some(file)) => bench_pg::worker(url, file),
-            (Place::Postgres(url), None) => bench_pg::run(url, *quick, *json, dir.as_deref())
-                .and_then(|(figures, secs)| bench::report(&figures, *json, *quick, secs)),
-            (Place::Sled { .. }, _) => bench::run(
-                *quick,
-                *json,
-                dir.as_deref(),
-                rss_of_replay.as_deref(),
-                cli.cache_mb,
-            ),
-        },
-        Command::Serve {
-            listen,
-            access_keys,
-            idle_timeout_secs,
-            max_connections,
-            opts,
-            publish,
-        } => serve::run(
-            &place,
-            *listen,
-            access_keys.as_deref(),
-            ecs_ledger::api::server::ConnectionLimits {
-                header_timeout: std::time::Duration::from_secs(*idle_timeout_secs),
-                body_timeout: std::time::Duration::from_secs(*idle_timeout_secs),
-                max_connections: usize::try_from(*max_connections).unwrap_or(usize::MAX),
-            },
-            opts.config(cli.cache_mb),
-            publish,
-        ),
+        Command::Simulate { .. } => simulate_command(&cli.command),
+        Command::Bench { .. } => bench_command(&cli, &place),
+        Command::Serve { .. } => serve_command(&cli, &place),
     };
     match result {
         Ok(code) => code,
@@ -607,4 +550,89 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `simulate`: the parsed flags as the simulator's arguments.
+fn simulate_command(command: &Command) -> Result<ExitCode, String> {
+    let Command::Simulate {
+        seed,
+        seeds,
+        steps,
+        faults,
+        accounts,
+        shrink,
+        replay,
+        json,
+        measure,
+        plant_forget_row_7,
+    } = command
+    else {
+        return Err("internal: not a simulate command".into());
+    };
+    simulate::run_cli(simulate::Args {
+        plant: *plant_forget_row_7,
+        seed: *seed,
+        seeds: seeds.clone(),
+        steps: *steps,
+        faults: *faults,
+        accounts: *accounts,
+        shrink: shrink.clone(),
+        replay: replay.clone(),
+        json: *json,
+        measure: *measure,
+    })
+}
+
+/// `bench`: sled's figures, PostgreSQL's with `--postgres`, or one worker
+/// process of PostgreSQL's multi-process figure.
+fn bench_command(cli: &Cli, place: &Place) -> Result<ExitCode, String> {
+    let Command::Bench {
+        quick,
+        json,
+        dir,
+        rss_of_replay,
+        pg_worker,
+    } = &cli.command
+    else {
+        return Err("internal: not a bench command".into());
+    };
+    match (place, pg_worker) {
+        (Place::Postgres(url), Some(file)) => bench_pg::worker(url, file),
+        (Place::Postgres(url), None) => bench_pg::run(url, *quick, *json, dir.as_deref())
+            .and_then(|(figures, secs)| bench::report(&figures, *json, *quick, secs)),
+        (Place::Sled { .. }, _) => bench::run(
+            *quick,
+            *json,
+            dir.as_deref(),
+            rss_of_replay.as_deref(),
+            cli.cache_mb,
+        ),
+    }
+}
+
+/// `serve`: the connection limits and the ledger's configuration from the flags.
+fn serve_command(cli: &Cli, place: &Place) -> Result<ExitCode, String> {
+    let Command::Serve {
+        listen,
+        access_keys,
+        idle_timeout_secs,
+        max_connections,
+        opts,
+        publish,
+    } = &cli.command
+    else {
+        return Err("internal: not a serve command".into());
+    };
+    serve::run(
+        place,
+        *listen,
+        access_keys.as_deref(),
+        ecs_ledger::api::server::ConnectionLimits {
+            header_timeout: std::time::Duration::from_secs(*idle_timeout_secs),
+            body_timeout: std::time::Duration::from_secs(*idle_timeout_secs),
+            max_connections: usize::try_from(*max_connections).unwrap_or(usize::MAX),
+        },
+        opts.config(cli.cache_mb),
+        publish,
+    )
 }
