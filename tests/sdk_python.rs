@@ -9,6 +9,9 @@
 
 use std::process::Command;
 
+#[allow(dead_code)]
+mod common;
+
 #[test]
 fn the_official_sdks_pass_the_lifecycle_against_serve() {
     if std::env::var_os("ECS_LEDGER_SKIP_SDK").is_some() {
@@ -35,5 +38,42 @@ fn the_official_sdks_pass_the_lifecycle_against_serve() {
     assert!(
         stdout.contains("ok: "),
         "the log written through the SDKs was not verified:\n{stdout}"
+    );
+}
+
+/// docs/BEHAVIOUR.md §6 across processes, through the official SDKs: three
+/// `serve` processes on one PostgreSQL database, eight concurrent clients
+/// (both SDKs) whose every instance is created, described, snapshotted and
+/// released through different servers; the log verifies, is gapless, and
+/// holds each acknowledged creation and release exactly once. Runs when
+/// ECS_LEDGER_TEST_POSTGRES names a server (`.ci/run` starts one).
+#[test]
+fn the_official_sdks_release_through_several_processes_on_one_postgres_database() {
+    if std::env::var_os("ECS_LEDGER_SKIP_SDK").is_some() {
+        eprintln!("skipped: ECS_LEDGER_SKIP_SDK is set");
+        return;
+    }
+    let Some(db) = common::pg::TestDb::create("sdk_processes") else {
+        common::pg::skipped("the_official_sdks_release_through_several_processes");
+        return;
+    };
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = Command::new("python3")
+        .arg(format!("{root}/tests/sdk/pg_processes.py"))
+        .arg("--bin")
+        .arg(env!("CARGO_BIN_EXE_ecs-ledger"))
+        .arg("--postgres")
+        .arg(&db.url)
+        .output()
+        .expect("python3 must be installed to run the SDK tests");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "SDK multi-process run failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("ok: 48 created and 48 released through 3 servers"),
+        "not every release was acknowledged:\n{stdout}\n{stderr}"
     );
 }
