@@ -94,7 +94,7 @@ impl Append {
     fn seal(&mut self, clock: Timestamp) {
         if let Some((records, first, count)) = self.open.take() {
             let bytes = chunk::seal(first, count, clock.unix(), &records);
-            self.batch.put(keys::chunk(first).to_vec(), bytes);
+            self.batch.create(keys::chunk(first).to_vec(), bytes);
         }
     }
 

@@ -133,7 +133,7 @@ fn repack<S: Storage>(storage: &S) -> Result<(), LogError> {
 
 fn seal_into(batch: &mut Batch, open: Option<(Vec<u8>, u64, u32, i64)>) {
     if let Some((records, first, count, clock)) = open {
-        batch.put(
+        batch.create(
             keys::chunk(first).to_vec(),
             chunk::seal(first, count, clock, &records),
         );

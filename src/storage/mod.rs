@@ -24,9 +24,25 @@ pub mod sled_store;
 use std::fmt;
 
 /// One atomic write: puts and removes, applied in order.
+///
+/// A key written with [`Batch::create`] must not exist yet: a store that
+/// several processes append to refuses the whole batch when it does (the
+/// log's chunks are created this way, so two writers can never both commit
+/// at one Seq); a store only one process writes treats it as a put.
+///
+/// ```
+/// use ecs_ledger::storage::Batch;
+/// let mut b = Batch::new();
+/// b.put(b"k".to_vec(), b"v".to_vec());
+/// b.create(b"c".to_vec(), b"chunk".to_vec());
+/// assert!(b.is_created(b"c") && !b.is_created(b"k"));
+/// assert_eq!(b.len(), 2);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Batch {
     ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Keys written by `create`, in order.
+    created: Vec<Vec<u8>>,
     bytes: usize,
 }
 
@@ -40,6 +56,17 @@ impl Batch {
     pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.bytes += key.len() + value.len();
         self.ops.push((key, Some(value)));
+    }
+
+    /// Sets `key`, which must not exist yet, to `value`.
+    pub fn create(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.created.push(key.clone());
+        self.put(key, value);
+    }
+
+    /// True when `key` was written by [`Batch::create`].
+    pub fn is_created(&self, key: &[u8]) -> bool {
+        self.created.iter().any(|k| k == key)
     }
 
     /// Removes `key`.

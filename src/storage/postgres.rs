@@ -114,8 +114,9 @@ const RANGE_OPEN: &str =
     "SELECT key, value FROM ecs_ledger_kv WHERE key >= $1 ORDER BY key LIMIT $2";
 const LAST_IN: &str =
     "SELECT key, value FROM ecs_ledger_kv WHERE key >= $1 AND key < $2 ORDER BY key DESC LIMIT 1";
-/// One batch as one statement: removals, chunk inserts (no `ON CONFLICT`:
-/// a chunk is never overwritten), then every other put.
+/// One batch as one statement: removals, inserts of the keys the batch
+/// creates (no `ON CONFLICT`: a chunk is never overwritten, and a second
+/// writer at the same Seq fails), then every other put.
 const APPLY: &str = "
 WITH gone AS (DELETE FROM ecs_ledger_kv WHERE key = ANY($1::bytea[])),
      appended AS (INSERT INTO ecs_ledger_kv (key, value)
@@ -422,11 +423,11 @@ impl From<postgres::Error> for Schema {
     }
 }
 
-/// The batch as four arrays: removals, chunk puts (keys, values), other puts.
+/// The batch as arrays: removals, created keys and values, other puts.
 struct Split<'a> {
     removed: Vec<&'a [u8]>,
-    chunk_keys: Vec<&'a [u8]>,
-    chunk_values: Vec<&'a [u8]>,
+    new_keys: Vec<&'a [u8]>,
+    new_values: Vec<&'a [u8]>,
     keys: Vec<&'a [u8]>,
     values: Vec<&'a [u8]>,
 }
@@ -439,17 +440,17 @@ fn split(batch: &Batch) -> Split<'_> {
     }
     let mut s = Split {
         removed: Vec::new(),
-        chunk_keys: Vec::new(),
-        chunk_values: Vec::new(),
+        new_keys: Vec::new(),
+        new_values: Vec::new(),
         keys: Vec::new(),
         values: Vec::new(),
     };
     for (k, v) in last {
         match v {
             None => s.removed.push(k),
-            Some(v) if crate::log::keys::chunk_seq(k).is_some() => {
-                s.chunk_keys.push(k);
-                s.chunk_values.push(v);
+            Some(v) if batch.is_created(k) => {
+                s.new_keys.push(k);
+                s.new_values.push(v);
             }
             Some(v) => {
                 s.keys.push(k);
@@ -464,13 +465,7 @@ fn apply_on(conn: &mut Conn, batch: &Batch) -> Result<(), postgres::Error> {
     let s = split(batch);
     conn.client.execute(
         &conn.apply,
-        &[
-            &s.removed,
-            &s.chunk_keys,
-            &s.chunk_values,
-            &s.keys,
-            &s.values,
-        ],
+        &[&s.removed, &s.new_keys, &s.new_values, &s.keys, &s.values],
     )?;
     Ok(())
 }
@@ -752,12 +747,12 @@ mod tests {
         b.put(b"ka".to_vec(), b"1".to_vec());
         b.remove(b"ka".to_vec());
         b.put(b"kb".to_vec(), b"2".to_vec());
-        b.put(crate::log::keys::chunk(1).to_vec(), b"c".to_vec());
+        b.create(b"c1".to_vec(), b"c".to_vec());
         b.remove(b"kc".to_vec());
         b.put(b"kc".to_vec(), b"3".to_vec());
         let s = split(&b);
         assert_eq!(s.removed, vec![b"ka".as_slice()]);
-        assert_eq!(s.chunk_keys.len(), 1);
+        assert_eq!(s.new_keys.len(), 1);
         assert_eq!(s.keys, vec![b"kb".as_slice(), b"kc".as_slice()]);
         assert_eq!(s.values, vec![b"2".as_slice(), b"3".as_slice()]);
     }
