@@ -20,9 +20,9 @@ use crate::model::Command;
 use crate::model::ctx::{Ctx, Durations, IdSource};
 use crate::model::error::{Code, EcsError};
 use crate::model::event::{Event, Recorded};
-use crate::model::id::{Account, EventId, InstanceId, RequestId};
+use crate::model::id::{Account, EventId, RequestId};
 use crate::model::limits;
-use crate::model::scheduler::{self, Due};
+use crate::model::scheduler;
 use crate::model::state::Inconsistent;
 use crate::model::time::Timestamp;
 
@@ -267,20 +267,21 @@ impl Machine {
     /// Every transition due by `now`, each the platform's own request,
     /// stamped with its due time, in (due time, instance) order.
     fn apply_due(&mut self, now: Timestamp) -> Vec<Recorded> {
-        let mut dues: Vec<(Due, InstanceId)> = Vec::new();
-        for id in self.world.due_by(now) {
-            if let Some(instance) = self.world.state().instances.get(&id) {
-                let mut out = Vec::new();
-                scheduler::due_for(instance, now, &mut out);
-                dues.extend(out.into_iter().map(|d| (d, id.clone())));
-            }
-        }
-        dues.sort_by(|a, b| (a.0.at, &a.1).cmp(&(b.0.at, &b.1)));
         let mut recorded = Vec::new();
-        for (due, _) in dues {
+        let mut last = None;
+        while let Some((at, id)) = self.world.next_due(now) {
+            // Each transition moves its instance's timer on or removes the
+            // instance: the same timer twice would loop forever.
+            assert_ne!(last, Some((at, id.clone())), "a transition moves its timer");
+            let Some(instance) = self.world.state().instances.get(&id) else {
+                panic!("invariant broken: a timer names {id}, which the world does not hold");
+            };
+            let account = instance.account.clone();
+            let events = scheduler::transition(self.world.state(), instance, at);
             let ids = self.next_ids();
             let request_id = ids.next_request_id();
-            recorded.extend(self.record(due.at, request_id, &due.account, due.events));
+            recorded.extend(self.record(at, request_id, &account, events));
+            last = Some((at, id));
         }
         recorded
     }
