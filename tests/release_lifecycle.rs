@@ -14,6 +14,9 @@ use ecs_ledger::model::values::{ChargeType, InstanceStatus, LockReason, ReleaseT
 
 const DAY: i64 = 24 * 60 * 60;
 
+/// A request's parameters.
+type Params<'a> = &'a [(&'a str, &'a str)];
+
 fn released(s: &Scenario, id: &InstanceId) -> bool {
     !s.state().instances.contains_key(id)
 }
@@ -245,7 +248,7 @@ fn modify_instance_auto_release_time_checks_in_order() {
     let id = s.given_stopped_instance(&[]);
     let prepaid = s.given_stopped_instance(&[("InstanceChargeType", "PrePaid"), ("Period", "1")]);
     let soon = after(&s, 60 * 60);
-    let cases: [(&[(&str, &str)], Code); 7] = [
+    let cases: [(Params, Code); 7] = [
         (&[("AutoReleaseTime", &soon)], Code::MissingParameter),
         (&[("InstanceId", "i-NOPE")], Code::InvalidParameter),
         (
@@ -558,7 +561,7 @@ fn modify_instance_charge_type_parameters_are_checked() {
         .collect();
     let many = format!("[{}]", many.join(","));
     let twice = format!(r#"["{id}","{id}"]"#);
-    let cases: [(&[(&str, &str)], Code, &str); 5] = [
+    let cases: [(Params, Code, &str); 5] = [
         (&[("Period", "1")], Code::MissingParameter, "InstanceIds"),
         (
             &[("InstanceIds", "i-1234"), ("Period", "1")],
