@@ -653,3 +653,73 @@ fn describe_instance_history_events_lists_expiry_stops_and_deletes_and_keeps_the
     let theirs = s.describe("DescribeInstanceHistoryEvents", &[]);
     assert_eq!(theirs["TotalCount"], 0, "other accounts see nothing");
 }
+
+// ---------------------------------------------------------------- timers that coincide
+
+/// Advances the scenario's clock to `t` (applying what fell due on the way).
+fn advance_to(s: &mut Scenario, t: Timestamp) -> Vec<Recorded> {
+    let secs = t.unix() - s.now().unix();
+    s.advance(secs)
+}
+
+/// A start that completes at the very time the platform releases the
+/// instance: the status ends first, then the release, each the platform's
+/// own request at that time (two transitions of one instance due at once
+/// must not stop the machine).
+#[test]
+fn a_start_completing_at_the_auto_release_time_is_followed_by_the_release() {
+    let mut s = Scenario::new();
+    let id = s.given_stopped_instance(&[]);
+    let t = Timestamp::parse_rfc3339("2026-01-01T02:00:00Z").unwrap();
+    s.when(
+        "ModifyInstanceAutoReleaseTime",
+        &[
+            ("InstanceId", id.as_str()),
+            ("AutoReleaseTime", &t.to_string()),
+        ],
+    )
+    .then_ok();
+    advance_to(&mut s, Timestamp::from_unix(t.unix() - 3).unwrap());
+    s.when("StartInstance", &[("InstanceId", id.as_str())])
+        .then_types(&["InstanceStatusChanged"]);
+    let due = s.advance(3);
+    assert_eq!(
+        types(&due),
+        [
+            "InstanceStatusChanged",
+            "InstanceReleaseTriggered",
+            "InstanceReleased",
+            "DiskReleased"
+        ]
+    );
+    assert!(due.iter().all(|r| r.time == t), "all at the release time");
+    assert_ne!(due[0].request_id, due[1].request_id, "two requests");
+    match &due[2].event {
+        Event::InstanceReleased(e) => {
+            assert_eq!(e.previous_status, InstanceStatus::Running);
+            assert!(e.forced);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(released(&s, &id));
+}
+
+/// A stop that completes at the very time a subscription expires: the stop
+/// first, then the expiry (the lock; no second stop).
+#[test]
+fn a_stop_completing_at_the_expiry_is_followed_by_the_expiry() {
+    let mut s = Scenario::new();
+    let id = s.given_running_instance(&[("InstanceChargeType", "PrePaid"), ("Period", "1")]);
+    let expiry = s.state().instances[&id].expired_time.unwrap();
+    advance_to(&mut s, Timestamp::from_unix(expiry.unix() - 3).unwrap());
+    s.when("StopInstance", &[("InstanceId", id.as_str())])
+        .then_types(&["InstanceStatusChanged"]);
+    let due = s.advance(3);
+    assert_eq!(
+        types(&due),
+        ["InstanceStatusChanged", "InstanceExpired", "InstanceLocked"]
+    );
+    assert!(due.iter().all(|r| r.time == expiry));
+    assert_eq!(status(&s, &id), InstanceStatus::Stopped);
+    assert!(s.state().instances[&id].expired);
+}

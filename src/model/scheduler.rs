@@ -22,6 +22,11 @@ use crate::model::values::{ChargeType, InstanceStatus, LockReason, ReleaseTrigge
 /// The message of the `financial` lock the platform adds at expiry.
 pub const EXPIRY_LOCK_MSG: &str = "The subscription has expired.";
 
+/// The most transitions one instance may have due at one and the same time:
+/// its transitional status ends, then its subscription expires or the
+/// platform releases it (see [`transition`]).
+pub const SAME_TIME_MAX: usize = 3;
+
 /// One transition: what happens to one instance at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Due {
