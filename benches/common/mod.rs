@@ -4,9 +4,14 @@
 
 #![allow(dead_code)] // each bench uses part of this
 
+/// True when a smoke run was asked for (`ECS_LEDGER_BENCH_SMALL`).
+pub fn small() -> bool {
+    std::env::var_os("ECS_LEDGER_BENCH_SMALL").is_some()
+}
+
 /// Scales a fixture size down when a smoke run was asked for.
 pub fn size(full: u64) -> u64 {
-    if std::env::var_os("ECS_LEDGER_BENCH_SMALL").is_some() {
+    if small() {
         (full / 100).max(1_000)
     } else {
         full

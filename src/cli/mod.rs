@@ -187,10 +187,12 @@ pub enum Command {
         /// Seed of the workload, the faults and the ids.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Run every seed of START..END instead (long-run mode); stops at the first failure.
+        /// Run every seed of START..END (END excluded) instead, with a progress
+        /// line; each failure is printed with its reproduce line.
         #[arg(long, value_name = "START..END")]
         seeds: Option<String>,
-        /// Generated operations per seed.
+        /// Generated operations per seed (requests are counted apart: a batch
+        /// sends several).
         #[arg(long, default_value_t = 1000)]
         steps: u64,
         /// Inject faults: crashes, torn and unacknowledged writes, failed writes, lost answers.
@@ -199,7 +201,8 @@ pub enum Command {
         /// Accounts the workload acts as.
         #[arg(long, default_value_t = 2)]
         accounts: u8,
-        /// On failure, shrink the trace and save it to this file.
+        /// On failure, shrink the trace (generated, or given by --replay) and
+        /// save it to this file.
         #[arg(long)]
         shrink: Option<PathBuf>,
         /// Run a saved trace (from --shrink) instead of generating one.
@@ -208,6 +211,10 @@ pub enum Command {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+        /// Measure steps/s at a hundredth, a tenth and all of --steps, and
+        /// how close to linear the cost is.
+        #[arg(long)]
+        measure: bool,
         /// Test the simulator itself: the oracle forgets row 7, so runs must fail.
         #[arg(long, hide = true)]
         plant_forget_row_7: bool,
@@ -436,6 +443,7 @@ pub fn main() -> ExitCode {
             shrink,
             replay,
             json,
+            measure,
             plant_forget_row_7,
         } => simulate::run_cli(simulate::Args {
             plant: *plant_forget_row_7,
@@ -447,6 +455,7 @@ pub fn main() -> ExitCode {
             shrink: shrink.clone(),
             replay: replay.clone(),
             json: *json,
+            measure: *measure,
         }),
         Command::Bench {
             quick,

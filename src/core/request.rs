@@ -133,6 +133,53 @@ impl Parsed {
         }
     }
 
+    /// A typed command, the library's typed entry beside [`Request`]'s
+    /// parameter map: as account `default`, at the current time, without a
+    /// `ClientToken` (idempotency keys on the parameters as sent, so it
+    /// belongs to [`Request`]).
+    ///
+    /// ```
+    /// use ecs_ledger::core::request::Parsed;
+    /// use ecs_ledger::ledger::{Config, Ledger};
+    /// use ecs_ledger::model::action::CreateDisk;
+    /// use ecs_ledger::storage::memory::MemoryStorage;
+    /// let ledger = Ledger::with_storage(MemoryStorage::new(), Config::seeded(1)).unwrap();
+    /// let disk = CreateDisk { size: 20, category: "cloud_essd".into(), disk_name: "scratch".into() };
+    /// let reply = ledger.execute_parsed(Parsed::command(disk)).unwrap();
+    /// assert_eq!(reply.events()[0].event.type_name(), "DiskCreated");
+    /// ```
+    pub fn command(command: impl Into<Command>) -> Self {
+        Self {
+            account: Account::default(),
+            at: None,
+            kind: Kind::Command {
+                command: Box::new(command.into()),
+                dry_run: false,
+                token: None,
+            },
+        }
+    }
+
+    /// The same request as `account`.
+    pub fn as_account(mut self, account: Account) -> Self {
+        self.account = account;
+        self
+    }
+
+    /// The same request at ledger time `at`.
+    pub fn at(mut self, at: Timestamp) -> Self {
+        self.at = Some(at);
+        self
+    }
+
+    /// The same command, checked only (`DryRun`).
+    pub fn dry_run(mut self) -> Self {
+        if let Kind::Command { dry_run, .. } = &mut self.kind {
+            *dry_run = true;
+        }
+        self
+    }
+
     /// The ClientToken it carries, if any.
     pub fn token(&self) -> Option<&str> {
         match &self.kind {

@@ -15,14 +15,22 @@ use super::{Batch, Storage, StorageError};
 /// Shared bytes handed out by [`MemoryStorage`].
 pub type MemBytes = Arc<[u8]>;
 
+/// A batch applied but not flushed, with what its keys held before it: a
+/// crash that loses it puts those back.
+#[derive(Debug)]
+struct Unflushed {
+    /// Each key the batch wrote, with its value before (in the batch's order).
+    before: Vec<(Vec<u8>, Option<MemBytes>)>,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
-    /// What a reader sees: durable state plus every applied batch.
+    /// What a reader sees: the state as of the last flush plus every
+    /// applied batch. One copy of every value: what survives a crash is
+    /// this map with the unflushed batches undone.
     live: BTreeMap<Vec<u8>, MemBytes>,
-    /// What survives a crash: the state as of the last flush.
-    durable: BTreeMap<Vec<u8>, MemBytes>,
     /// Applied but not yet flushed, oldest first.
-    unflushed: Vec<Batch>,
+    unflushed: Vec<Unflushed>,
     /// Remaining writes to fail.
     fail_writes: u32,
     /// Remaining flushes to fail.
@@ -106,9 +114,16 @@ impl MemoryStorage {
             Crash::LoseUnflushed => 0,
             Crash::KeepPrefixTearNext { kept } => kept.min(unflushed.len()),
         };
-        let mut state = inner.durable.clone();
-        for batch in &unflushed[..kept] {
-            apply_to(&mut state, batch);
+        // Undone newest first, each batch's writes last to first: every key
+        // ends with the value it had before the first batch lost. This costs
+        // what the lost batches wrote, not the size of the store.
+        for lost in unflushed[kept..].iter().rev() {
+            for (key, before) in lost.before.iter().rev() {
+                match before {
+                    Some(v) => inner.live.insert(key.clone(), v.clone()),
+                    None => inner.live.remove(key),
+                };
+            }
         }
         inner.stats.crashes += 1;
         let lost = (unflushed.len() - kept) as u64;
@@ -116,8 +131,6 @@ impl MemoryStorage {
         if matches!(how, Crash::KeepPrefixTearNext { .. }) && lost > 0 {
             inner.stats.torn_batches += 1;
         }
-        inner.durable = state.clone();
-        inner.live = state;
     }
 
     /// Counters of what happened.
@@ -142,31 +155,43 @@ impl MemoryStorage {
 
     /// Removes one key directly, bypassing the ledger (corruption tests).
     pub fn corrupt_remove(&self, key: &[u8]) {
-        let mut inner = self.lock();
-        inner.live.remove(key);
-        inner.durable.remove(key);
+        self.lock().set_durably(key, None);
     }
 
     /// Overwrites one key directly, bypassing the ledger (corruption tests).
     pub fn corrupt(&self, key: &[u8], value: &[u8]) {
-        let mut inner = self.lock();
-        let v: MemBytes = Arc::from(value);
-        inner.live.insert(key.to_vec(), v.clone());
-        inner.durable.insert(key.to_vec(), v);
+        self.lock().set_durably(key, Some(Arc::from(value)));
     }
 }
 
-fn apply_to(map: &mut BTreeMap<Vec<u8>, MemBytes>, batch: &Batch) {
-    for (k, v) in batch.ops() {
-        match v {
-            Some(v) => {
-                map.insert(k.clone(), Arc::from(v.as_slice()));
-            }
-            None => {
-                map.remove(k);
+impl Inner {
+    /// Sets a key as if it had been durable all along: a crash keeps it.
+    fn set_durably(&mut self, key: &[u8], value: Option<MemBytes>) {
+        for batch in &mut self.unflushed {
+            for (k, before) in &mut batch.before {
+                if k.as_slice() == key {
+                    *before = value.clone();
+                }
             }
         }
+        match value {
+            Some(v) => self.live.insert(key.to_vec(), v),
+            None => self.live.remove(key),
+        };
     }
+}
+
+/// Applies a batch; returns what its keys held before.
+fn apply_to(map: &mut BTreeMap<Vec<u8>, MemBytes>, batch: &Batch) -> Unflushed {
+    let mut before = Vec::with_capacity(batch.len());
+    for (k, v) in batch.ops() {
+        let old = match v {
+            Some(v) => map.insert(k.clone(), Arc::from(v.as_slice())),
+            None => map.remove(k),
+        };
+        before.push((k.clone(), old));
+    }
+    Unflushed { before }
 }
 
 type Item = Result<(MemBytes, MemBytes), StorageError>;
@@ -254,8 +279,8 @@ impl Storage for MemoryStorage {
             inner.stats.failed_writes += 1;
             return Err(StorageError::Injected("write failed".into()));
         }
-        apply_to(&mut inner.live, batch);
-        inner.unflushed.push(batch.clone());
+        let applied = apply_to(&mut inner.live, batch);
+        inner.unflushed.push(applied);
         inner.stats.batches += 1;
         Ok(())
     }
@@ -267,10 +292,7 @@ impl Storage for MemoryStorage {
             inner.stats.failed_flushes += 1;
             return Err(StorageError::Injected("flush failed".into()));
         }
-        let unflushed = std::mem::take(&mut inner.unflushed);
-        for batch in &unflushed {
-            apply_to(&mut inner.durable, batch);
-        }
+        inner.unflushed.clear();
         inner.stats.flushes += 1;
         Ok(())
     }
@@ -324,6 +346,28 @@ mod tests {
         assert!(s.get(b"d").unwrap().is_none());
         let st = s.stats();
         assert_eq!((st.crashes, st.lost_batches, st.torn_batches), (1, 2, 1));
+    }
+
+    #[test]
+    fn a_crash_restores_overwritten_and_removed_keys() {
+        let s = MemoryStorage::new();
+        s.apply(&put("a", "1")).unwrap();
+        s.apply(&put("b", "1")).unwrap();
+        s.flush().unwrap();
+        s.apply(&put("a", "2")).unwrap();
+        let mut remove = Batch::new();
+        remove.remove(b"b".to_vec());
+        s.apply(&remove).unwrap();
+        s.apply(&put("c", "2")).unwrap();
+        s.crash(Crash::LoseUnflushed);
+        assert_eq!(s.get(b"a").unwrap().as_deref(), Some(&b"1"[..]));
+        assert_eq!(s.get(b"b").unwrap().as_deref(), Some(&b"1"[..]));
+        assert!(s.get(b"c").unwrap().is_none());
+        // What survives a crash survives the next one too.
+        s.apply(&put("a", "3")).unwrap();
+        s.crash(Crash::KeepPrefixTearNext { kept: 1 });
+        s.crash(Crash::LoseUnflushed);
+        assert_eq!(s.get(b"a").unwrap().as_deref(), Some(&b"3"[..]));
     }
 
     #[test]

@@ -314,6 +314,54 @@ async fn handle<S: Storage + Clone>(
     response
 }
 
+/// How a request arrived: its host, whether it is signed with v3, and the
+/// response format (`Format`, else JSON under v3 and XML otherwise).
+struct Arrival {
+    host: String,
+    is_v3: bool,
+    default_format: Format,
+    format: Format,
+}
+
+impl Arrival {
+    fn of(head: &axum::http::request::Parts, query: &[(String, String)]) -> Self {
+        let host = head
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("ecs.aliyuncs.com")
+            .to_owned();
+        let is_v3 = head
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|a| a.starts_with(signature::ACS3));
+        let default_format = if is_v3 { Format::Json } else { Format::Xml };
+        let format_param = query.iter().find(|(k, _)| k == "Format").map(|(_, v)| v);
+        Self {
+            host,
+            is_v3,
+            default_format,
+            format: Format::choose(format_param.map(String::as_str), default_format),
+        }
+    }
+
+    /// An answer refused before the ledger, with a fresh RequestId.
+    fn refuse(&self, error: &EcsError) -> Response {
+        let id = RequestId::from_uuid(uuid::Uuid::new_v4());
+        fail(self.format, &self.host, id, error)
+    }
+}
+
+/// Who is asking: the account, whether the key is an admin's, the signature
+/// version and the nonce to admit.
+struct Caller {
+    account: Account,
+    admin: bool,
+    version: Version,
+    nonce: Option<crate::core::nonce::Nonce>,
+}
+
 /// The answer to an ECS API request; sets `label` to its action once known.
 async fn answer<S: Storage + Clone>(
     app: &App<S>,
@@ -321,70 +369,100 @@ async fn answer<S: Storage + Clone>(
     label: &mut &'static str,
 ) -> Response {
     let (head, body) = request.into_parts();
-    let host = head
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("ecs.aliyuncs.com")
-        .to_owned();
     let query = pairs(head.uri.query().unwrap_or_default().as_bytes());
-    let format_param = query
-        .iter()
-        .find(|(k, _)| k == "Format")
-        .map(|(_, v)| v.clone());
-    let is_v3 = head
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .is_some_and(|a| a.starts_with(signature::ACS3));
-    let default_format = if is_v3 { Format::Json } else { Format::Xml };
-    let mut format = Format::choose(format_param.as_deref(), default_format);
-    // A RequestId for answers refused before they reach the ledger.
-    let early_id = || RequestId::from_uuid(uuid::Uuid::new_v4());
-    // Refuse a declared oversized body before reading any of it.
+    let mut arrival = Arrival::of(&head, &query);
+    let bytes = match read_body(app, &head, body).await {
+        Ok(bytes) => bytes,
+        Err(e) => return arrival.refuse(&e),
+    };
+    if head.uri.path() != "/" || !matches!(head.method.as_str(), "GET" | "POST") {
+        return arrival.refuse(&EcsError::new(Code::InvalidActionNotFound));
+    }
+    let parts = parts_of(&head, query, bytes);
+    let merged = parts.params();
+    if let Some(f) = merged.get("Format") {
+        arrival.format = Format::choose(Some(f), arrival.default_format);
+    }
+    let caller = match identify(app, &parts, arrival.is_v3) {
+        Ok(caller) => caller,
+        Err(e) => return arrival.refuse(&e),
+    };
+    let action = match action_of(&caller, &parts, &merged) {
+        Ok(action) => action,
+        Err(e) => return arrival.refuse(&e),
+    };
+    *label = metrics::action_label(&action);
+    if let Err(e) = allowed(&caller, &action) {
+        return arrival.refuse(&e);
+    }
+    let mut params = Params::new();
+    for (k, v) in merged {
+        if !TRANSPORT.contains(&k.as_str()) {
+            params.insert(k, v);
+        }
+    }
+    let request = Request {
+        action: action.clone(),
+        params,
+        account: caller.account,
+        at: None,
+        nonce: caller.nonce,
+    };
+    let reply = match app.ledger.execute(request).await {
+        Ok(reply) => reply,
+        Err(e) => return arrival.refuse(&e.to_ecs()),
+    };
+    match reply.error() {
+        Some(e) => fail(arrival.format, &arrival.host, reply.request_id, e),
+        None => {
+            let body: Value = reply.body();
+            respond(
+                200,
+                arrival.format,
+                render::success(arrival.format, &action, &body),
+            )
+        }
+    }
+}
+
+/// The body, refusing a declared oversized one before reading any of it, a
+/// larger one as it arrives, and one that does not arrive in time.
+async fn read_body<S: Storage + Clone>(
+    app: &App<S>,
+    head: &axum::http::request::Parts,
+    body: Body,
+) -> Result<axum::body::Bytes, EcsError> {
     let declared = head
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
-        return fail(
-            format,
-            &host,
-            early_id(),
-            &EcsError::new(Code::RequestTooLarge),
-        );
+        return Err(EcsError::new(Code::RequestTooLarge));
     }
     let read = tokio::time::timeout(app.body_timeout, axum::body::to_bytes(body, BODY_LIMIT));
-    let bytes = match read.await {
-        Ok(Ok(b)) => b,
-        Err(_) => {
-            let e = EcsError::with_message(Code::RequestTimeout, Code::RequestTimeout.template());
-            return fail(format, &host, early_id(), &e);
-        }
-        Ok(Err(_)) => {
-            return fail(
-                format,
-                &host,
-                early_id(),
-                &EcsError::new(Code::RequestTooLarge),
-            );
-        }
-    };
-    if head.uri.path() != "/" || !matches!(head.method.as_str(), "GET" | "POST") {
-        return fail(
-            format,
-            &host,
-            early_id(),
-            &EcsError::new(Code::InvalidActionNotFound),
-        );
+    match read.await {
+        Ok(Ok(b)) => Ok(b),
+        Err(_) => Err(EcsError::with_message(
+            Code::RequestTimeout,
+            Code::RequestTimeout.template(),
+        )),
+        Ok(Err(_)) => Err(EcsError::new(Code::RequestTooLarge)),
     }
+}
+
+/// What the signature checks see: method, path, query, form body, headers.
+fn parts_of(
+    head: &axum::http::request::Parts,
+    query: Vec<(String, String)>,
+    bytes: axum::body::Bytes,
+) -> Parts {
     let is_form = head
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|h| h.to_str().ok())
         .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-    let parts = Parts {
+    Parts {
         method: head.method.as_str().to_owned(),
         path: head.uri.path().to_owned(),
         query,
@@ -399,80 +477,67 @@ async fn answer<S: Storage + Clone>(
             })
             .collect(),
         body: bytes.to_vec(),
-    };
-    let merged = parts.params();
-    if let Some(f) = merged.get("Format") {
-        format = Format::choose(Some(f), default_format);
     }
-    // Who is asking.
-    let (account, admin, version, nonce) = match &app.verifier {
-        None => (
-            Account::default(),
-            true,
-            if is_v3 { Version::V3 } else { Version::V1 },
-            None,
-        ),
-        Some(verifier) => {
-            let now = Timestamp::from_unix(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs() as i64)
-                    .unwrap_or(0),
-            )
-            .unwrap_or(Timestamp::EPOCH);
-            match verifier.verify(&parts, now) {
-                Ok(identity) => (
-                    identity.key.account.clone(),
-                    identity.key.admin,
-                    identity.version,
-                    Some(identity.nonce),
-                ),
-                Err(e) => return fail(format, &host, early_id(), &e),
-            }
-        }
+}
+
+/// The caller, from the signature (an open server: the default account, as admin).
+fn identify<S: Storage + Clone>(
+    app: &App<S>,
+    parts: &Parts,
+    is_v3: bool,
+) -> Result<Caller, EcsError> {
+    let Some(verifier) = &app.verifier else {
+        return Ok(Caller {
+            account: Account::default(),
+            admin: true,
+            version: if is_v3 { Version::V3 } else { Version::V1 },
+            nonce: None,
+        });
     };
-    let action = match version {
+    let now = Timestamp::from_unix(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0),
+    )
+    .unwrap_or(Timestamp::EPOCH);
+    let identity = verifier.verify(parts, now)?;
+    Ok(Caller {
+        account: identity.key.account.clone(),
+        admin: identity.key.admin,
+        version: identity.version,
+        nonce: Some(identity.nonce),
+    })
+}
+
+/// The action: `x-acs-action` under v3, else the `Action` parameter.
+fn action_of(
+    caller: &Caller,
+    parts: &Parts,
+    merged: &std::collections::BTreeMap<String, String>,
+) -> Result<String, EcsError> {
+    let action = match caller.version {
         Version::V3 => parts.header("x-acs-action").map(str::to_owned),
         Version::V1 => merged.get("Action").cloned(),
     }
     .or_else(|| merged.get("Action").cloned())
     .unwrap_or_default();
     if action.is_empty() {
-        return fail(format, &host, early_id(), &EcsError::missing("Action"));
+        return Err(EcsError::missing("Action"));
     }
-    *label = metrics::action_label(&action);
-    if !admin && (Command::is_platform_action(&action) || action == "AdvanceClock") {
-        let e = EcsError::with_message(
-            Code::Forbidden,
-            format!(
-                "{} {action} is a platform action: only an admin access key may call it.",
-                Code::Forbidden.template()
-            ),
-        );
-        return fail(format, &host, early_id(), &e);
+    Ok(action)
+}
+
+/// Platform actions and AdvanceClock take an admin key.
+fn allowed(caller: &Caller, action: &str) -> Result<(), EcsError> {
+    if caller.admin || !(Command::is_platform_action(action) || action == "AdvanceClock") {
+        return Ok(());
     }
-    let mut params = Params::new();
-    for (k, v) in merged {
-        if !TRANSPORT.contains(&k.as_str()) {
-            params.insert(k, v);
-        }
-    }
-    let request = Request {
-        action: action.clone(),
-        params,
-        account,
-        at: None,
-        nonce,
-    };
-    let reply = match app.ledger.execute(request).await {
-        Ok(reply) => reply,
-        Err(e) => return fail(format, &host, early_id(), &e.to_ecs()),
-    };
-    match reply.error() {
-        Some(e) => fail(format, &host, reply.request_id, e),
-        None => {
-            let body: Value = reply.body();
-            respond(200, format, render::success(format, &action, &body))
-        }
-    }
+    Err(EcsError::with_message(
+        Code::Forbidden,
+        format!(
+            "{} {action} is a platform action: only an admin access key may call it.",
+            Code::Forbidden.template()
+        ),
+    ))
 }
