@@ -33,9 +33,10 @@ fn the_same_seed_gives_the_same_head_hash() {
 }
 
 /// CI's seeds: every one must pass, and together they must reach every
-/// required code and fault kind, or the simulator has stopped exercising a path.
+/// required code, fault kind and release trigger, or the simulator has
+/// stopped exercising a path.
 #[test]
-fn three_hundred_seeds_pass_and_cover_every_code_and_fault() {
+fn three_hundred_seeds_pass_and_cover_every_code_fault_and_release_trigger() {
     let seeds: Vec<u64> = (1..=300).collect();
     let coverage = std::thread::scope(|s| {
         let handles: Vec<_> = seeds
@@ -69,6 +70,11 @@ fn three_hundred_seeds_pass_and_cover_every_code_and_fault() {
         "codes never reached"
     );
     assert_eq!(coverage.missing_faults(), vec![], "fault kinds never fired");
+    assert_eq!(
+        coverage.missing_triggers(),
+        Vec::<&str>::new(),
+        "release triggers never seen"
+    );
 }
 
 #[test]

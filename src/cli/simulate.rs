@@ -252,9 +252,17 @@ fn many_seeds(
         "all seeds passed; outcomes: {}",
         counts(total.codes.iter().map(|(k, v)| (k, *v)))
     );
+    out!(
+        "platform releases by trigger: {}",
+        counts(total.triggers.iter().map(|(k, v)| (k, *v)))
+    );
     let missing = total.missing_codes();
     if !missing.is_empty() {
         out!("never reached: {}", missing.join(", "));
+    }
+    let missing = total.missing_triggers();
+    if !missing.is_empty() {
+        out!("release triggers never seen: {}", missing.join(", "));
     }
     Ok(ExitCode::SUCCESS)
 }

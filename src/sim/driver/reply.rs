@@ -72,6 +72,13 @@ impl Driver {
                 }
             }
             Expected::Describe(ids) => Self::check_listing(&ids, reply, context)?,
+            Expected::History(total) => {
+                let body = reply.body();
+                if reply.error().is_some() || body["TotalCount"] != total {
+                    let expected = format!("{total} system events");
+                    return Err(Failure::mismatch(expected, body.to_string(), context()));
+                }
+            }
         }
         if let (None, Some(key)) = (reply.error(), key(&sent.request))
             && self.tokens.answer(&key, self.now).is_none()

@@ -6,11 +6,11 @@ use crate::model::event::*;
 use crate::model::id::{LoadBalancerId, RouteTableId};
 use crate::model::values::NextHopType;
 
-fn table_id(table: &str) -> RouteTableId {
+pub(super) fn table_id(table: &str) -> RouteTableId {
     RouteTableId::parse(table).unwrap_or_else(|_| unreachable!("generated"))
 }
 
-fn lb_id(lb: &str) -> LoadBalancerId {
+pub(super) fn lb_id(lb: &str) -> LoadBalancerId {
     LoadBalancerId::parse(lb).unwrap_or_else(|_| unreachable!("generated"))
 }
 
