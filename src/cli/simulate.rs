@@ -81,6 +81,7 @@ fn print_json(r: &Report) {
             "Seed": r.seed, "Steps": r.steps, "Requests": r.requests, "Events": r.events,
             "HeadHash": r.head_hash, "Checks": r.checks, "FullChecks": r.full_checks,
             "Restarts": r.restarts, "Codes": codes, "Faults": faults,
+            "Triggers": r.coverage.triggers,
             "Live": { "Instances": instances, "Disks": disks, "Snapshots": snapshots },
         })
     );
@@ -111,6 +112,12 @@ fn print_report(r: &Report, json_out: bool) {
         out!(
             "  faults:   {}",
             counts(r.coverage.faults.iter().map(|(k, v)| (k, *v)))
+        );
+    }
+    if !r.coverage.triggers.is_empty() {
+        out!(
+            "  platform releases by trigger: {}",
+            counts(r.coverage.triggers.iter().map(|(k, v)| (k, *v)))
         );
     }
 }
