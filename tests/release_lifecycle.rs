@@ -654,6 +654,24 @@ fn describe_instance_history_events_lists_expiry_stops_and_deletes_and_keeps_the
     assert_eq!(theirs["TotalCount"], 0, "other accounts see nothing");
 }
 
+/// As in ECS, the system events completed within the last 30 days are
+/// listed; older ones are dropped (so they do not pile up in the ledger).
+#[test]
+fn describe_instance_history_events_lists_only_the_last_30_days() {
+    let mut s = Scenario::new();
+    let id = s.given_running_instance(&[("InstanceChargeType", "PrePaid"), ("Period", "1")]);
+    s.advance(31 * DAY + 15 * DAY + 1);
+    assert!(released(&s, &id));
+    let total =
+        |s: &mut Scenario| s.describe("DescribeInstanceHistoryEvents", &[])["TotalCount"].clone();
+    assert_eq!(total(&mut s), 2);
+    // 30 days after the expiry stopped it, only the release is listed.
+    s.advance(16 * DAY);
+    assert_eq!(total(&mut s), 1);
+    s.advance(15 * DAY);
+    assert_eq!(total(&mut s), 0);
+}
+
 // ---------------------------------------------------------------- timers that coincide
 
 /// Advances the scenario's clock to `t` (applying what fell due on the way).

@@ -187,7 +187,7 @@ impl Machine {
                 records.extend(decided.0.events().iter().cloned());
                 decided
             }
-            Kind::Query { query, dry_run } => (self.query(request, query, *dry_run), None),
+            Kind::Query { query, dry_run } => (self.query(request, query, *dry_run, now), None),
             Kind::AdvanceClock(advance) => {
                 let reply = self.advance(advance, &mut records);
                 (reply, None)
@@ -355,13 +355,13 @@ impl Machine {
         (Reply::ok(request_id, answer, recorded), remember)
     }
 
-    /// A query over the live records.
-    fn query(&mut self, request: &Parsed, query: &Query, dry_run: bool) -> Reply {
+    /// A query over the live records, at `now`.
+    fn query(&mut self, request: &Parsed, query: &Query, dry_run: bool, now: Timestamp) -> Reply {
         if dry_run {
             return self.refuse(EcsError::new(Code::DryRunOperation));
         }
         let ids = self.next_ids();
-        let body = query.run(&self.world, &request.account);
+        let body = query.run(&self.world, &request.account, now);
         Reply::ok(ids.next_request_id(), Answer::Body(body), Vec::new())
     }
 

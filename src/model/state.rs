@@ -28,6 +28,18 @@ use crate::model::values::{
 /// it, unless renewed (docs/BEHAVIOUR.md §7.3).
 pub const END_OF_LIFE_SECS: i64 = 15 * 24 * 60 * 60;
 
+/// How long a completed system event stays listed by
+/// DescribeInstanceHistoryEvents: 30 days, as in ECS ("system events that
+/// were completed within the last 30 days"). Older ones are dropped, so the
+/// kept events are bounded however long the ledger runs.
+pub const SYSTEM_EVENTS_KEPT_SECS: i64 = 30 * 24 * 60 * 60;
+
+/// True when a system event that happened at `at` is still listed at `now`.
+pub fn system_event_kept(at: Timestamp, now: Timestamp) -> bool {
+    at.add_secs(SYSTEM_EVENTS_KEPT_SECS)
+        .is_none_or(|until| until >= now)
+}
+
 /// An instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Instance {
@@ -612,6 +624,14 @@ fn record_system_event(
         account,
         at: recorded.time,
     });
+    let old = state
+        .system_events
+        .iter()
+        .take_while(|e| !system_event_kept(e.at, recorded.time))
+        .count();
+    if old > 0 {
+        state.system_events.drain(..old);
+    }
 }
 
 fn instance_release_pending(

@@ -4,7 +4,8 @@
 //! subscription not renewed within 15 days was released). Released
 //! instances' events stay. Filters `InstanceId`, `EventType` (or
 //! `InstanceEventType.N`), `EventCycleStatus` (every event here has
-//! completed: `Executed`); paging as DescribeInstances, oldest first.
+//! completed: `Executed`); paging as DescribeInstances, oldest first. As in
+//! ECS, only the events of the last 30 days are listed (and kept).
 
 use serde_json::{Map, Value, json};
 
@@ -13,7 +14,8 @@ use crate::core::world::World;
 use crate::model::error::EcsError;
 use crate::model::id::{Account, InstanceId};
 use crate::model::params::Params;
-use crate::model::state::SystemEvent;
+use crate::model::state::{SystemEvent, system_event_kept};
+use crate::model::time::Timestamp;
 use crate::model::values::SystemEventType;
 
 /// Every system event here has been carried out.
@@ -54,13 +56,14 @@ impl DescribeInstanceHistoryEvents {
         })
     }
 
-    /// Runs it over the kept system events.
-    pub fn run(&self, world: &World, account: &Account) -> Map<String, Value> {
+    /// Runs it at `now` over the kept system events (those of the last 30
+    /// days).
+    pub fn run(&self, world: &World, account: &Account, now: Timestamp) -> Map<String, Value> {
         let found: Vec<&SystemEvent> = world
             .state()
             .system_events
             .iter()
-            .filter(|e| &e.account == account)
+            .filter(|e| &e.account == account && system_event_kept(e.at, now))
             .filter(|e| {
                 self.instance_id
                     .as_ref()

@@ -18,6 +18,7 @@ use crate::core::world::World;
 use crate::model::error::EcsError;
 use crate::model::id::Account;
 use crate::model::params::Params;
+use crate::model::time::Timestamp;
 
 pub use describe_disks::DescribeDisks;
 pub use describe_instance_history_events::DescribeInstanceHistoryEvents;
@@ -68,14 +69,14 @@ impl Query {
         }
     }
 
-    /// Runs the query for `account` over the live records: the response
-    /// body fields besides RequestId.
-    pub fn run(&self, world: &World, account: &Account) -> Map<String, Value> {
+    /// Runs the query for `account` at `now` over the live records: the
+    /// response body fields besides RequestId.
+    pub fn run(&self, world: &World, account: &Account, now: Timestamp) -> Map<String, Value> {
         match self {
             Query::DescribeInstances(q) => q.run(world, account),
             Query::DescribeDisks(q) => q.run(world, account),
             Query::DescribeSnapshots(q) => q.run(world, account),
-            Query::DescribeInstanceHistoryEvents(q) => q.run(world, account),
+            Query::DescribeInstanceHistoryEvents(q) => q.run(world, account, now),
         }
     }
 }

@@ -52,8 +52,7 @@ impl Driver {
             self.check_lifecycle(r)?;
             evolve(&mut self.folded, r)
                 .map_err(|e| Failure::invariant(format!("the log does not fold: {e}")))?;
-            self.oracle
-                .apply(r.account.as_str(), r.request_id, &r.event);
+            self.oracle.apply(r);
             self.learn(r);
             if let Event::InstanceReleaseTriggered(e) = &r.event {
                 self.counters.coverage.triggered(e.trigger);

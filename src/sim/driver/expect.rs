@@ -40,7 +40,9 @@ impl Driver {
             Op::Describe { status, .. } => {
                 Expected::Describe(self.oracle.describe_instances(acct, *status))
             }
-            Op::History { kind, .. } => Expected::History(self.oracle.history_count(acct, *kind)),
+            Op::History { kind, .. } => {
+                Expected::History(self.oracle.history_count(acct, *kind, self.now))
+            }
             Op::Invalid { case, .. } => Expected::Oracle(Expect::Error(invalid_request(*case).2)),
             op => Expected::Oracle(self.predict(op, sent, acct)),
         }

@@ -2,9 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{History, ODisk, OInstance, OSnapshot, Oracle, Owned};
+use super::{HISTORY_KEPT_SECS, History, ODisk, OInstance, OSnapshot, Oracle, Owned};
 use crate::model::event::*;
 use crate::model::id::RequestId;
+use crate::model::time::Timestamp;
 use crate::model::values::{
     ChargeType, DiskType, InstanceStatus, ReleaseTrigger, SnapshotType, StatusReason,
 };
@@ -19,9 +20,10 @@ impl<V> Owned<V> {
 }
 
 impl Oracle {
-    /// Folds one event (as the ledger recorded it, by `request` for
-    /// `account`) into the oracle's records.
-    pub fn apply(&mut self, account: &str, request: RequestId, event: &Event) {
+    /// Folds one event (as the ledger recorded it) into the oracle's records.
+    pub fn apply(&mut self, recorded: &Recorded) {
+        let (account, event) = (recorded.account.as_str(), &recorded.event);
+        let (request, at) = (recorded.request_id, recorded.time);
         match event {
             Event::InstanceCreated(e) => self.instance_created(account, e),
             Event::InstanceReleased(e) => self.instance_released(e),
@@ -42,12 +44,14 @@ impl Oracle {
             | Event::InstanceLocked(_)
             | Event::InstanceUnlocked(_)
             | Event::InstanceAttributeChanged(_)
-            | Event::InstanceRenewed(_) => self.instance_changed(account, event),
+            | Event::InstanceRenewed(_) => self.instance_changed(account, recorded.time, event),
             Event::InstanceReleasePending(_)
             | Event::InstanceReleaseTriggered(_)
             | Event::AutoReleaseTimeChanged(_)
             | Event::InstanceChargeTypeChanged(_)
-            | Event::DiskChargeTypeChanged(_) => self.lifecycle_changed(account, request, event),
+            | Event::DiskChargeTypeChanged(_) => {
+                self.lifecycle_changed(account, request, at, event)
+            }
         }
         // Whatever touched an instance may have moved its next due moment.
         if let Some(id) = event
@@ -61,7 +65,13 @@ impl Oracle {
     }
 
     /// The events of the release lifecycle (docs/BEHAVIOUR.md §7).
-    fn lifecycle_changed(&mut self, account: &str, request: RequestId, event: &Event) {
+    fn lifecycle_changed(
+        &mut self,
+        account: &str,
+        request: RequestId,
+        at: Timestamp,
+        event: &Event,
+    ) {
         match event {
             Event::InstanceReleasePending(e) => {
                 if let Some(i) = self.instances.get_mut(e.instance_id.as_str()) {
@@ -71,7 +81,7 @@ impl Oracle {
             Event::InstanceReleaseTriggered(e)
                 if e.trigger == ReleaseTrigger::SubscriptionEnded =>
             {
-                self.saw(account, History::ExpirationDelete);
+                self.saw(account, History::ExpirationDelete, at);
             }
             Event::AutoReleaseTimeChanged(e) => {
                 if let Some(i) = self.instances.get_mut(e.instance_id.as_str()) {
@@ -97,9 +107,17 @@ impl Oracle {
         }
     }
 
-    /// One more system event of `kind` on an instance of `account`.
-    fn saw(&mut self, account: &str, kind: History) {
-        *self.history.entry((account.to_owned(), kind)).or_default() += 1;
+    /// One more system event of `kind` on an instance of `account`, at
+    /// `at`; those more than 30 days older are forgotten.
+    fn saw(&mut self, account: &str, kind: History, at: Timestamp) {
+        let kept = self.history.entry(account.to_owned()).or_default();
+        kept.push_back((at, kind));
+        while kept
+            .front()
+            .is_some_and(|(t, _)| t.add_secs(HISTORY_KEPT_SECS).is_some_and(|end| end < at))
+        {
+            kept.pop_front();
+        }
     }
 
     fn instance_created(&mut self, account: &str, e: &InstanceCreated) {
@@ -134,11 +152,11 @@ impl Oracle {
     }
 
     /// The events that change an instance's own attributes.
-    fn instance_changed(&mut self, account: &str, event: &Event) {
+    fn instance_changed(&mut self, account: &str, at: Timestamp, event: &Event) {
         if let Event::InstanceStatusChanged(e) = event
             && e.reason == StatusReason::Expired
         {
-            self.saw(account, History::ExpirationStop);
+            self.saw(account, History::ExpirationStop, at);
         }
         let Some(i) = event
             .tags()

@@ -5,7 +5,7 @@
 
 use super::{
     AUTO_RELEASE_FARTHEST_MONTHS, AUTO_RELEASE_NEAREST_SECS, CHARGE_TYPE_INSTANCES_MAX, Expect,
-    History, Oracle, did, iid, plus,
+    HISTORY_KEPT_SECS, History, Oracle, did, iid, plus,
 };
 use crate::model::error::Code;
 use crate::model::event::*;
@@ -173,17 +173,16 @@ impl Oracle {
     }
 
     /// How many system events DescribeInstanceHistoryEvents lists for
-    /// `acct` (of one kind, or all).
-    pub fn history_count(&self, acct: &str, kind: Option<History>) -> u64 {
-        [History::ExpirationStop, History::ExpirationDelete]
-            .into_iter()
-            .filter(|k| kind.is_none_or(|wanted| wanted == *k))
-            .map(|k| {
-                self.history
-                    .get(&(acct.to_owned(), k))
-                    .copied()
-                    .unwrap_or(0)
+    /// `acct` at `now` (of one kind, or all): those of the last 30 days.
+    pub fn history_count(&self, acct: &str, kind: Option<History>, now: Timestamp) -> u64 {
+        let Some(kept) = self.history.get(acct) else {
+            return 0;
+        };
+        kept.iter()
+            .filter(|(at, k)| {
+                let listed = at.add_secs(HISTORY_KEPT_SECS).is_none_or(|end| end >= now);
+                listed && kind.is_none_or(|wanted| wanted == *k)
             })
-            .sum()
+            .count() as u64
     }
 }

@@ -25,7 +25,7 @@ mod lifecycle;
 mod network;
 mod storage;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 pub use lifecycle::Release;
 
@@ -53,6 +53,9 @@ pub const AUTO_RELEASE_FARTHEST_MONTHS: u32 = 36;
 /// An expired subscription not renewed is released this long after its
 /// expiry: 15 days.
 pub const GRACE_SECS: i64 = 15 * 86_400;
+/// How long DescribeInstanceHistoryEvents lists a system event: 30 days
+/// (ECS lists the events completed within the last 30 days).
+pub const HISTORY_KEPT_SECS: i64 = 30 * 86_400;
 /// Most instances one ModifyInstanceChargeType names.
 pub const CHARGE_TYPE_INSTANCES_MAX: usize = 20;
 
@@ -188,9 +191,9 @@ pub struct Oracle {
     /// due: `due` looks at the instances due, not at every instance.
     timers: BTreeSet<(Timestamp, String)>,
     born: u64,
-    /// The platform's system events so far, by account and kind (they stay
-    /// after their instance is released).
-    pub history: BTreeMap<(String, History), u64>,
+    /// The platform's system events of the last 30 days, by account, oldest
+    /// first (they stay after their instance is released).
+    pub history: BTreeMap<String, VecDeque<(Timestamp, History)>>,
     /// Plant a wrong rule (tests of the simulator itself): row 7 forgotten.
     pub forget_row_7: bool,
 }
