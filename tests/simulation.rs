@@ -75,6 +75,11 @@ fn three_hundred_seeds_pass_and_cover_every_code_fault_and_release_trigger() {
         Vec::<&str>::new(),
         "release triggers never seen"
     );
+    assert_eq!(
+        coverage.missing_lifecycle_answers(),
+        Vec::<String>::new(),
+        "answers of the lifecycle actions never given"
+    );
 }
 
 #[test]

@@ -267,9 +267,17 @@ fn many_seeds(
     if !missing.is_empty() {
         out!("never reached: {}", missing.join(", "));
     }
+    out!(
+        "answers of the lifecycle actions: {}",
+        counts(total.lifecycle.iter().map(|(k, v)| (k, *v)))
+    );
     let missing = total.missing_triggers();
     if !missing.is_empty() {
         out!("release triggers never seen: {}", missing.join(", "));
+    }
+    let missing = total.missing_lifecycle_answers();
+    if !missing.is_empty() {
+        out!("lifecycle answers never given: {}", missing.join(", "));
     }
     Ok(ExitCode::SUCCESS)
 }

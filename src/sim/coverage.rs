@@ -62,6 +62,38 @@ pub const REQUIRED_TRIGGERS: &[ReleaseTrigger] = &[
     ReleaseTrigger::SubscriptionEnded,
 ];
 
+/// The answers each action of docs/BEHAVIOUR.md §7 must give (`OK`: a
+/// success), so that the workload's lifecycle operations cannot stop reaching
+/// a rule while the same codes still come from other actions.
+pub const REQUIRED_LIFECYCLE_ANSWERS: &[(&str, &str)] = &[
+    ("ModifyInstanceAutoReleaseTime", "OK"),
+    ("ModifyInstanceAutoReleaseTime", "MissingParameter"),
+    (
+        "ModifyInstanceAutoReleaseTime",
+        "InvalidInstanceId.NotFound",
+    ),
+    ("ModifyInstanceAutoReleaseTime", "ChargeTypeViolation"),
+    (
+        "ModifyInstanceAutoReleaseTime",
+        "InvalidAutoReleaseTime.Malformed",
+    ),
+    ("ModifyInstanceChargeType", "OK"),
+    ("ModifyInstanceChargeType", "MissingParameter"),
+    ("ModifyInstanceChargeType", "InvalidParameter"),
+    ("ModifyInstanceChargeType", "InvalidInstanceId.NotFound"),
+    ("ModifyInstanceChargeType", "IncorrectInstanceStatus"),
+    ("ModifyInstanceChargeType", "InstanceExpiredOrInArrears"),
+    ("DescribeInstanceHistoryEvents", "OK"),
+    ("DescribeInstanceHistoryEvents", "InvalidParameter"),
+];
+
+/// The actions of [`REQUIRED_LIFECYCLE_ANSWERS`].
+const LIFECYCLE_ACTIONS: [&str; 3] = [
+    "ModifyInstanceAutoReleaseTime",
+    "ModifyInstanceChargeType",
+    "DescribeInstanceHistoryEvents",
+];
+
 /// What a run (or several) reached.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Coverage {
@@ -71,6 +103,8 @@ pub struct Coverage {
     pub faults: BTreeMap<FaultKind, u64>,
     /// Releases by the platform, by trigger.
     pub triggers: BTreeMap<String, u64>,
+    /// Answers of the §7 actions, by `Action Code`.
+    pub lifecycle: BTreeMap<String, u64>,
 }
 
 impl Coverage {
@@ -85,6 +119,28 @@ impl Coverage {
         for (k, v) in &other.triggers {
             *self.triggers.entry(k.clone()).or_default() += v;
         }
+        for (k, v) in &other.lifecycle {
+            *self.lifecycle.entry(k.clone()).or_default() += v;
+        }
+    }
+
+    /// Counts an answer of `action` when it is one of the §7 actions.
+    pub fn lifecycle_answer(&mut self, action: &str, code: &str) {
+        if LIFECYCLE_ACTIONS.contains(&action) {
+            *self
+                .lifecycle
+                .entry(format!("{action} {code}"))
+                .or_default() += 1;
+        }
+    }
+
+    /// Required answers of the §7 actions never given, as `Action Code`.
+    pub fn missing_lifecycle_answers(&self) -> Vec<String> {
+        REQUIRED_LIFECYCLE_ANSWERS
+            .iter()
+            .map(|(action, code)| format!("{action} {code}"))
+            .filter(|k| !self.lifecycle.contains_key(k))
+            .collect()
     }
 
     /// Counts one release by the platform.

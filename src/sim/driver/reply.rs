@@ -38,7 +38,7 @@ impl Driver {
         expected: Expected,
         events: Vec<Recorded>,
     ) -> Result<(), Failure> {
-        self.count_code(reply);
+        self.count_code(&sent.request.action, reply);
         let context = || describe(sent, self.now);
         if events.iter().any(|r| r.request_id != reply.request_id) {
             let got = "events of another request";
