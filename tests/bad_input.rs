@@ -214,6 +214,7 @@ fn dry_run_on_every_action_validates_and_writes_nothing() {
         &[("InstanceId", &running), ("LockReason", "financial")],
     );
     let add_servers = format!(r#"[{{"ServerId":"{stopped}","Weight":"50"}}]"#);
+    let charge_ids = format!(r#"["{stopped}"]"#);
     let remove_servers = format!(r#"["{running}"]"#);
     let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("DeleteInstance", vec![("InstanceId", &stopped)]),
@@ -285,6 +286,22 @@ fn dry_run_on_every_action_validates_and_writes_nothing() {
         ("DescribeInstances", vec![]),
         ("DescribeDisks", vec![]),
         ("DescribeSnapshots", vec![]),
+        ("DescribeInstanceHistoryEvents", vec![]),
+        (
+            "ModifyInstanceAutoReleaseTime",
+            vec![
+                ("InstanceId", &stopped),
+                ("AutoReleaseTime", "2027-01-01T00:00:00Z"),
+            ],
+        ),
+        (
+            "ModifyInstanceChargeType",
+            vec![
+                ("InstanceIds", &charge_ids),
+                ("InstanceChargeType", "PrePaid"),
+                ("Period", "1"),
+            ],
+        ),
         ("AdvanceClock", vec![("Seconds", "60")]),
     ];
     let mut covered: Vec<&str> = Vec::new();

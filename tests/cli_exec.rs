@@ -431,8 +431,12 @@ fn report_counts_releases_per_account_and_lists_what_still_costs_money() {
         serde_json::from_str(&run(dir.path(), &["report", "--json"], "").stdout).unwrap();
     let default = &report["Accounts"][0];
     assert_eq!(default["Account"], "default");
-    assert_eq!(default["InstancesReleased"], 3);
-    assert_eq!(default["DisksReleased"], 6);
+    // The walkthrough's three releases, and the platform's two: one at its
+    // automatic release time, one at the end of an unrenewed subscription.
+    assert_eq!(default["InstancesReleased"], 5);
+    assert_eq!(default["ReleasedAtAutoReleaseTime"], 1);
+    assert_eq!(default["ReleasedAtSubscriptionEnd"], 1);
+    assert_eq!(default["DisksReleased"], 8);
     assert_eq!(default["DisksDetachedKept"], 1);
     assert_eq!(default["SnapshotsReleased"], 1);
     assert_eq!(default["SnapshotsRetained"], 1);

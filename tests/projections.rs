@@ -20,7 +20,9 @@ use ecs_ledger::model::State;
 use ecs_ledger::model::event::{Event, Recorded};
 use ecs_ledger::model::id::Account;
 use ecs_ledger::model::time::Timestamp;
-use ecs_ledger::model::values::{DetachReason, DiskReleaseReason, SnapshotReleaseReason};
+use ecs_ledger::model::values::{
+    DetachReason, DiskReleaseReason, ReleaseTrigger, SnapshotReleaseReason,
+};
 use ecs_ledger::projection::check;
 use ecs_ledger::projection::report::{self, ReleaseReport};
 use ecs_ledger::projection::runner::Runner;
@@ -97,6 +99,15 @@ fn expected_report(
         let entry = || r.account.to_string();
         match &r.event {
             Event::InstanceReleased(_) => out.entry(entry()).or_default().0.instances_released += 1,
+            // The platform's releases, by what set them off (docs/BEHAVIOUR.md §7).
+            Event::InstanceReleaseTriggered(e) => {
+                let c = &mut out.entry(entry()).or_default().0;
+                match e.trigger {
+                    ReleaseTrigger::Request => c.released_after_stop += 1,
+                    ReleaseTrigger::AutoReleaseTime => c.released_at_auto_release_time += 1,
+                    ReleaseTrigger::SubscriptionEnded => c.released_at_subscription_end += 1,
+                }
+            }
             Event::DiskReleased(e) => {
                 let a = out.entry(entry()).or_default();
                 a.2.remove(e.disk_id.as_str());

@@ -48,6 +48,7 @@ pub fn of(code: Code) -> u16 {
         Code::DiskTypeViolation => 403,
         Code::DiskNotAttachedToInstance => 403,
         Code::SnapshotQuotaExceeded => 403,
+        Code::AutoReleaseTimeMalformed => 400,
         Code::RouteTableNotFound => 404,
         Code::RouteEntryNotFound => 400,
         Code::NextHopNotFound => 404,

@@ -45,6 +45,9 @@ pub fn report(place: &Place, json: bool) -> Result<ExitCode, String> {
                 json!({
                     "Account": a.account,
                     "InstancesReleased": a.counters.instances_released,
+                    "ReleasedAfterOrderlyStop": a.counters.released_after_stop,
+                    "ReleasedAtAutoReleaseTime": a.counters.released_at_auto_release_time,
+                    "ReleasedAtSubscriptionEnd": a.counters.released_at_subscription_end,
                     "DisksReleased": a.counters.disks_released,
                     "DisksDetachedKept": a.counters.disks_kept,
                     "DisksDeleted": a.counters.disks_deleted,
@@ -69,6 +72,15 @@ pub fn report(place: &Place, json: bool) -> Result<ExitCode, String> {
         let c = &a.counters;
         out!("\naccount {}", a.account);
         out!("  instances released        {}", c.instances_released);
+        out!("    after an orderly stop   {}", c.released_after_stop);
+        out!(
+            "    at auto-release time    {}",
+            c.released_at_auto_release_time
+        );
+        out!(
+            "    at subscription end     {}",
+            c.released_at_subscription_end
+        );
         out!("  disks released            {}", c.disks_released);
         out!("  disks detached and kept   {}", c.disks_kept);
         out!("  disks deleted (DeleteDisk) {}", c.disks_deleted);

@@ -81,6 +81,7 @@ fn print_json(r: &Report) {
             "Seed": r.seed, "Steps": r.steps, "Requests": r.requests, "Events": r.events,
             "HeadHash": r.head_hash, "Checks": r.checks, "FullChecks": r.full_checks,
             "Restarts": r.restarts, "Codes": codes, "Faults": faults,
+            "Triggers": r.coverage.triggers,
             "Live": { "Instances": instances, "Disks": disks, "Snapshots": snapshots },
         })
     );
@@ -111,6 +112,12 @@ fn print_report(r: &Report, json_out: bool) {
         out!(
             "  faults:   {}",
             counts(r.coverage.faults.iter().map(|(k, v)| (k, *v)))
+        );
+    }
+    if !r.coverage.triggers.is_empty() {
+        out!(
+            "  platform releases by trigger: {}",
+            counts(r.coverage.triggers.iter().map(|(k, v)| (k, *v)))
         );
     }
 }
@@ -252,9 +259,25 @@ fn many_seeds(
         "all seeds passed; outcomes: {}",
         counts(total.codes.iter().map(|(k, v)| (k, *v)))
     );
+    out!(
+        "platform releases by trigger: {}",
+        counts(total.triggers.iter().map(|(k, v)| (k, *v)))
+    );
     let missing = total.missing_codes();
     if !missing.is_empty() {
         out!("never reached: {}", missing.join(", "));
+    }
+    out!(
+        "answers of the lifecycle actions: {}",
+        counts(total.lifecycle.iter().map(|(k, v)| (k, *v)))
+    );
+    let missing = total.missing_triggers();
+    if !missing.is_empty() {
+        out!("release triggers never seen: {}", missing.join(", "));
+    }
+    let missing = total.missing_lifecycle_answers();
+    if !missing.is_empty() {
+        out!("lifecycle answers never given: {}", missing.join(", "));
     }
     Ok(ExitCode::SUCCESS)
 }

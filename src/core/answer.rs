@@ -64,6 +64,7 @@ impl Answer {
                     .map(|s| (s.server_id.clone(), Some(s.weight)))
                     .collect(),
             },
+            (Command::ModifyInstanceChargeType(c), _) => Answer::Body(charge_type_body(c, events)),
             (Command::RemoveBackendServers(c), _) => Answer::BackendServers {
                 load_balancer_id: c.load_balancer_id.clone(),
                 servers: c
@@ -114,6 +115,32 @@ impl Answer {
         }
         body
     }
+}
+
+/// ModifyInstanceChargeType's body: the fee of each instance (nothing is
+/// charged here: `"Fee":"0"`), and, to subscription, an `OrderId` (15
+/// digits derived from the first event's id, so a replay gives the same).
+fn charge_type_body(
+    command: &crate::model::action::ModifyInstanceChargeType,
+    events: &[Recorded],
+) -> Map<String, Value> {
+    let fees: Vec<Value> = command
+        .instance_ids
+        .iter()
+        .map(|id| serde_json::json!({"InstanceId": id.as_str(), "Currency": "CNY", "Fee": "0"}))
+        .collect();
+    let mut body = Map::new();
+    if command.charge_type == crate::model::values::ChargeType::PrePaid
+        && let Some(first) = events.first()
+    {
+        let order = first.event_id.as_uuid().as_u128() % 1_000_000_000_000_000;
+        body.insert("OrderId".into(), Value::from(format!("{order:015}")));
+    }
+    body.insert(
+        "FeeOfInstances".into(),
+        serde_json::json!({ "FeeOfInstance": fees }),
+    );
+    body
 }
 
 /// A successful outcome.

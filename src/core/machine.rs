@@ -20,9 +20,9 @@ use crate::model::Command;
 use crate::model::ctx::{Ctx, Durations, IdSource};
 use crate::model::error::{Code, EcsError};
 use crate::model::event::{Event, Recorded};
-use crate::model::id::{Account, EventId, InstanceId, RequestId};
+use crate::model::id::{Account, EventId, RequestId};
 use crate::model::limits;
-use crate::model::scheduler::{self, Due};
+use crate::model::scheduler;
 use crate::model::state::Inconsistent;
 use crate::model::time::Timestamp;
 
@@ -187,7 +187,7 @@ impl Machine {
                 records.extend(decided.0.events().iter().cloned());
                 decided
             }
-            Kind::Query { query, dry_run } => (self.query(request, query, *dry_run), None),
+            Kind::Query { query, dry_run } => (self.query(request, query, *dry_run, now), None),
             Kind::AdvanceClock(advance) => {
                 let reply = self.advance(advance, &mut records);
                 (reply, None)
@@ -267,20 +267,39 @@ impl Machine {
     /// Every transition due by `now`, each the platform's own request,
     /// stamped with its due time, in (due time, instance) order.
     fn apply_due(&mut self, now: Timestamp) -> Vec<Recorded> {
-        let mut dues: Vec<(Due, InstanceId)> = Vec::new();
-        for id in self.world.due_by(now) {
-            if let Some(instance) = self.world.state().instances.get(&id) {
-                let mut out = Vec::new();
-                scheduler::due_for(instance, now, &mut out);
-                dues.extend(out.into_iter().map(|d| (d, id.clone())));
-            }
-        }
-        dues.sort_by(|a, b| (a.0.at, &a.1).cmp(&(b.0.at, &b.1)));
         let mut recorded = Vec::new();
-        for (due, _) in dues {
+        let mut last = None;
+        let mut again = 0;
+        while let Some((at, id)) = self.world.next_due(now) {
+            // One instance may have several transitions due at one time (a
+            // start or stop completes at its expiry or automatic release
+            // time): each is its own request. Each changes the instance for
+            // good (a status that ended is not transitional, an expired
+            // subscription stays expired until renewed, a release removes
+            // it), so one timer comes back at most SAME_TIME_MAX times; more
+            // would be a loop.
+            again = if last.as_ref() == Some(&(at, id.clone())) {
+                again + 1
+            } else {
+                0
+            };
+            assert!(
+                again < scheduler::SAME_TIME_MAX,
+                "a transition moves its timer: {id} at {at}"
+            );
+            let Some(instance) = self.world.state().instances.get(&id) else {
+                panic!("invariant broken: a timer names {id}, which the world does not hold");
+            };
+            let account = instance.account.clone();
+            let events = scheduler::transition(self.world.state(), instance, at);
+            assert!(
+                !events.is_empty(),
+                "a due timer has a transition: {id} at {at}"
+            );
             let ids = self.next_ids();
             let request_id = ids.next_request_id();
-            recorded.extend(self.record(due.at, request_id, &due.account, due.events));
+            recorded.extend(self.record(at, request_id, &account, events));
+            last = Some((at, id));
         }
         recorded
     }
@@ -336,13 +355,13 @@ impl Machine {
         (Reply::ok(request_id, answer, recorded), remember)
     }
 
-    /// A query over the live records.
-    fn query(&mut self, request: &Parsed, query: &Query, dry_run: bool) -> Reply {
+    /// A query over the live records, at `now`.
+    fn query(&mut self, request: &Parsed, query: &Query, dry_run: bool, now: Timestamp) -> Reply {
         if dry_run {
             return self.refuse(EcsError::new(Code::DryRunOperation));
         }
         let ids = self.next_ids();
-        let body = query.run(&self.world, &request.account);
+        let body = query.run(&self.world, &request.account, now);
         Reply::ok(ids.next_request_id(), Answer::Body(body), Vec::new())
     }
 

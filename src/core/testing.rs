@@ -146,6 +146,24 @@ impl Scenario {
         }
     }
 
+    /// Runs a query (Describe*) now and returns its ECS body.
+    ///
+    /// # Panics
+    /// When the query is refused.
+    pub fn describe(&mut self, action: &str, params: &[(&str, &str)]) -> serde_json::Value {
+        let request = Request::new(action, params.iter().copied()).as_account(self.account.clone());
+        self.machine.set_durations(self.durations);
+        let now = self.now();
+        let step = self.machine.step(&request.parse(), None, now);
+        self.log.extend(step.records.iter().cloned());
+        assert!(
+            step.reply.error().is_none(),
+            "{action}: {}",
+            step.reply.body()
+        );
+        step.reply.body()
+    }
+
     /// When: runs `action` and returns the outcome to check.
     pub fn when(&mut self, action: &str, params: &[(&str, &str)]) -> Then {
         Then(self.run(action, params))
@@ -700,7 +718,34 @@ pub fn sample_events() -> Vec<Event> {
         .into(),
         BackendServerRemoved {
             load_balancer_id: l,
-            server_id: i,
+            server_id: i.clone(),
+        }
+        .into(),
+        InstanceReleasePending {
+            instance_id: i.clone(),
+        }
+        .into(),
+        InstanceReleaseTriggered {
+            instance_id: i.clone(),
+            trigger: ReleaseTrigger::Request,
+            caused_by: Some(RequestId::from_uuid(uuid::Uuid::nil())),
+        }
+        .into(),
+        AutoReleaseTimeChanged {
+            instance_id: i.clone(),
+            auto_release_time: Some(at),
+        }
+        .into(),
+        InstanceChargeTypeChanged {
+            instance_id: i.clone(),
+            instance_charge_type: ChargeType::PostPaid,
+            expired_time: None,
+        }
+        .into(),
+        DiskChargeTypeChanged {
+            disk_id: d,
+            instance_id: i,
+            disk_charge_type: ChargeType::PostPaid,
         }
         .into(),
     ]

@@ -151,7 +151,13 @@ impl World {
         }
     }
 
-    /// Instances with a transition due at or before `t`, by due time.
+    /// The earliest transition due at or before `t`: its time and instance
+    /// (ties go to the smaller id).
+    pub fn next_due(&self, t: Timestamp) -> Option<(Timestamp, InstanceId)> {
+        self.by_due.first().filter(|(due, _)| *due <= t).cloned()
+    }
+
+    /// Every instance with a transition due at or before `t`.
     pub fn due_by(&self, t: Timestamp) -> Vec<InstanceId> {
         self.by_due
             .iter()
@@ -214,6 +220,8 @@ fn scheduled(event: &Event) -> Option<&InstanceId> {
         Event::InstanceExpired(e) => Some(&e.instance_id),
         Event::InstanceRenewed(e) => Some(&e.instance_id),
         Event::InstanceReleased(e) => Some(&e.instance_id),
+        Event::AutoReleaseTimeChanged(e) => Some(&e.instance_id),
+        Event::InstanceChargeTypeChanged(e) => Some(&e.instance_id),
         _ => None,
     }
 }

@@ -20,11 +20,11 @@ use sha2::{Digest, Sha256};
 
 use crate::core::world::World;
 use crate::log::{EventLog, Head, LogError, keys, record};
-use crate::model::state::{Disk, Instance, LoadBalancer, RouteTable, Snapshot, State};
+use crate::model::state::{Disk, Instance, LoadBalancer, RouteTable, Snapshot, State, SystemEvent};
 use crate::storage::{Batch, Storage, prefix_end};
 
 /// The version of the checkpoint's encoding.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 /// Fewest records between two checkpoints.
 pub const EVENTS_MIN: u64 = 100_000;
 /// Largest part of a checkpoint.
@@ -86,6 +86,7 @@ struct Stored {
     snapshots: Vec<Snapshot>,
     route_tables: Vec<RouteTable>,
     load_balancers: Vec<LoadBalancer>,
+    system_events: Vec<SystemEvent>,
 }
 
 fn sorted<K: Ord, V: Clone, H>(map: &std::collections::HashMap<K, V, H>) -> Vec<V> {
@@ -115,6 +116,7 @@ pub fn write<S: Storage>(
         snapshots: sorted(&state.snapshots),
         route_tables: sorted(&state.route_tables),
         load_balancers: sorted(&state.load_balancers),
+        system_events: state.system_events.clone(),
     };
     let encoded = bincode::DefaultOptions::new()
         .with_fixint_encoding()
@@ -216,6 +218,7 @@ fn into_state(stored: Stored) -> State {
     state
         .load_balancers
         .extend(stored.load_balancers.into_iter().map(|r| (r.id.clone(), r)));
+    state.system_events = stored.system_events;
     state
 }
 

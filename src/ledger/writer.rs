@@ -415,13 +415,14 @@ impl<S: Storage> Writer<S> {
     }
 
     /// A state checkpoint once enough records followed the last: at least
-    /// `checkpoint_events`, and at least as many as there are live records.
+    /// `checkpoint_events`, and at least as many as the checkpoint holds (the
+    /// live records and the kept system events), so that writing one costs
+    /// a bounded amount per event however long the ledger has run.
     fn maybe_checkpoint(&mut self) -> Result<(), LogError> {
         let since = self.machine.position() - self.checkpoint.map_or(0, |m| m.head.seq);
-        let due = self
-            .config
-            .checkpoint_events
-            .max(self.machine.world().state().len() as u64);
+        let state = self.machine.world().state();
+        let held = state.len() + state.system_events.len();
+        let due = self.config.checkpoint_events.max(held as u64);
         if since >= due {
             self.write_checkpoint()?;
         }

@@ -20,11 +20,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::event::{self, Event};
-use crate::model::id::{DiskId, InstanceId, LoadBalancerId, RouteTableId, SnapshotId};
+use crate::model::id::{DiskId, InstanceId, LoadBalancerId, RequestId, RouteTableId, SnapshotId};
 use crate::model::time::Timestamp;
 use crate::model::values::{
     ChargeType, DetachReason, DiskReleaseReason, DiskType, InstanceStatus, LockReason, NextHopType,
-    PeriodUnit, SnapshotReleaseReason, SnapshotType, StatusReason,
+    PeriodUnit, ReleaseTrigger, SnapshotReleaseReason, SnapshotType, StatusReason,
 };
 
 /// A stored value that does not make a domain value.
@@ -115,11 +115,12 @@ frozen! {
     lock_reason_to, lock_reason_from, LockReason, [Security, Financial, Recycling, DedicatedHostFinancial, Refunded];
     disk_type_to, disk_type_from, DiskType, [System, Data];
     snapshot_type_to, snapshot_type_from, SnapshotType, [Auto, User];
-    status_reason_to, status_reason_from, StatusReason, [Created, StartInstance, Started, StopInstance, Stopped, Expired];
+    status_reason_to, status_reason_from, StatusReason, [Created, StartInstance, Started, StopInstance, Stopped, Expired, StopForRelease];
     disk_release_reason_to, disk_release_reason_from, DiskReleaseReason, [DeleteWithInstance, SecurityLock, DeleteDisk];
     detach_reason_to, detach_reason_from, DetachReason, [InstanceReleased, DetachDisk];
     snapshot_release_reason_to, snapshot_release_reason_from, SnapshotReleaseReason, [DeleteAutoSnapshot, DeleteSnapshot];
     next_hop_type_to, next_hop_type_from, NextHopType, [Instance];
+    release_trigger_to, release_trigger_from, ReleaseTrigger, [Request, AutoReleaseTime, SubscriptionEnded];
 }
 
 /// The stored form of [`event::InstanceCreated`].
@@ -382,6 +383,55 @@ pub struct BackendServerRemoved {
     pub server_id: String,
 }
 
+/// The stored form of [`event::InstanceReleasePending`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceReleasePending {
+    /// See [`event::InstanceReleasePending`].
+    pub instance_id: String,
+}
+
+/// The stored form of [`event::InstanceReleaseTriggered`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceReleaseTriggered {
+    /// See [`event::InstanceReleaseTriggered`].
+    pub instance_id: String,
+    /// See [`event::InstanceReleaseTriggered`].
+    pub trigger: u32,
+    /// See [`event::InstanceReleaseTriggered`]: the request's UUID.
+    pub caused_by: Option<[u8; 16]>,
+}
+
+/// The stored form of [`event::AutoReleaseTimeChanged`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoReleaseTimeChanged {
+    /// See [`event::AutoReleaseTimeChanged`].
+    pub instance_id: String,
+    /// See [`event::AutoReleaseTimeChanged`].
+    pub auto_release_time: Option<i64>,
+}
+
+/// The stored form of [`event::InstanceChargeTypeChanged`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceChargeTypeChanged {
+    /// See [`event::InstanceChargeTypeChanged`].
+    pub instance_id: String,
+    /// See [`event::InstanceChargeTypeChanged`].
+    pub instance_charge_type: u32,
+    /// See [`event::InstanceChargeTypeChanged`].
+    pub expired_time: Option<i64>,
+}
+
+/// The stored form of [`event::DiskChargeTypeChanged`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiskChargeTypeChanged {
+    /// See [`event::DiskChargeTypeChanged`].
+    pub disk_id: String,
+    /// See [`event::DiskChargeTypeChanged`].
+    pub instance_id: String,
+    /// See [`event::DiskChargeTypeChanged`].
+    pub disk_charge_type: u32,
+}
+
 /// The stored form of [`Event`]: variants in format order (only ever
 /// added at the end).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -426,6 +476,16 @@ pub enum StoredEvent {
     BackendServerAdded(BackendServerAdded),
     /// See [`event::BackendServerRemoved`].
     BackendServerRemoved(BackendServerRemoved),
+    /// See [`event::InstanceReleasePending`].
+    InstanceReleasePending(InstanceReleasePending),
+    /// See [`event::InstanceReleaseTriggered`].
+    InstanceReleaseTriggered(InstanceReleaseTriggered),
+    /// See [`event::AutoReleaseTimeChanged`].
+    AutoReleaseTimeChanged(AutoReleaseTimeChanged),
+    /// See [`event::InstanceChargeTypeChanged`].
+    InstanceChargeTypeChanged(InstanceChargeTypeChanged),
+    /// See [`event::DiskChargeTypeChanged`].
+    DiskChargeTypeChanged(DiskChargeTypeChanged),
 }
 
 impl From<&Event> for StoredEvent {
@@ -557,6 +617,38 @@ impl From<&Event> for StoredEvent {
                 StoredEvent::BackendServerRemoved(BackendServerRemoved {
                     load_balancer_id: e.load_balancer_id.to_string(),
                     server_id: e.server_id.to_string(),
+                })
+            }
+            Event::InstanceReleasePending(e) => {
+                StoredEvent::InstanceReleasePending(InstanceReleasePending {
+                    instance_id: e.instance_id.to_string(),
+                })
+            }
+            Event::InstanceReleaseTriggered(e) => {
+                StoredEvent::InstanceReleaseTriggered(InstanceReleaseTriggered {
+                    instance_id: e.instance_id.to_string(),
+                    trigger: release_trigger_to(e.trigger),
+                    caused_by: e.caused_by.map(|r| *r.as_uuid().as_bytes()),
+                })
+            }
+            Event::AutoReleaseTimeChanged(e) => {
+                StoredEvent::AutoReleaseTimeChanged(AutoReleaseTimeChanged {
+                    instance_id: e.instance_id.to_string(),
+                    auto_release_time: e.auto_release_time.map(Timestamp::unix),
+                })
+            }
+            Event::InstanceChargeTypeChanged(e) => {
+                StoredEvent::InstanceChargeTypeChanged(InstanceChargeTypeChanged {
+                    instance_id: e.instance_id.to_string(),
+                    instance_charge_type: charge_type_to(e.instance_charge_type),
+                    expired_time: e.expired_time.map(Timestamp::unix),
+                })
+            }
+            Event::DiskChargeTypeChanged(e) => {
+                StoredEvent::DiskChargeTypeChanged(DiskChargeTypeChanged {
+                    disk_id: e.disk_id.to_string(),
+                    instance_id: e.instance_id.to_string(),
+                    disk_charge_type: charge_type_to(e.disk_charge_type),
                 })
             }
         }
@@ -714,6 +806,46 @@ impl TryFrom<StoredEvent> for Event {
                         "load_balancer_id",
                     )?,
                     server_id: id::<InstanceId>(&s.server_id, "server_id")?,
+                })
+            }
+            StoredEvent::InstanceReleasePending(s) => {
+                Event::InstanceReleasePending(event::InstanceReleasePending {
+                    instance_id: id::<InstanceId>(&s.instance_id, "instance_id")?,
+                })
+            }
+            StoredEvent::InstanceReleaseTriggered(s) => {
+                Event::InstanceReleaseTriggered(event::InstanceReleaseTriggered {
+                    instance_id: id::<InstanceId>(&s.instance_id, "instance_id")?,
+                    trigger: release_trigger_from(s.trigger)?,
+                    caused_by: s
+                        .caused_by
+                        .map(|b| RequestId::from_uuid(uuid::Uuid::from_bytes(b))),
+                })
+            }
+            StoredEvent::AutoReleaseTimeChanged(s) => {
+                Event::AutoReleaseTimeChanged(event::AutoReleaseTimeChanged {
+                    instance_id: id::<InstanceId>(&s.instance_id, "instance_id")?,
+                    auto_release_time: s
+                        .auto_release_time
+                        .map(|v| time(v, "auto_release_time"))
+                        .transpose()?,
+                })
+            }
+            StoredEvent::InstanceChargeTypeChanged(s) => {
+                Event::InstanceChargeTypeChanged(event::InstanceChargeTypeChanged {
+                    instance_id: id::<InstanceId>(&s.instance_id, "instance_id")?,
+                    instance_charge_type: charge_type_from(s.instance_charge_type)?,
+                    expired_time: s
+                        .expired_time
+                        .map(|v| time(v, "expired_time"))
+                        .transpose()?,
+                })
+            }
+            StoredEvent::DiskChargeTypeChanged(s) => {
+                Event::DiskChargeTypeChanged(event::DiskChargeTypeChanged {
+                    disk_id: id::<DiskId>(&s.disk_id, "disk_id")?,
+                    instance_id: id::<InstanceId>(&s.instance_id, "instance_id")?,
+                    disk_charge_type: charge_type_from(s.disk_charge_type)?,
                 })
             }
         })

@@ -94,6 +94,8 @@ codes! {
     DiskNotAttachedToInstance => ("DependencyViolation", "The specified disk has not been attached on the specified instance."),
     /// CreateSnapshot/CreateAutoSnapshot beyond the per-disk snapshot limit.
     SnapshotQuotaExceeded => ("QuotaExceed.Snapshot", "The number of snapshots of the disk has reached the maximum of 256."),
+    /// ModifyInstanceAutoReleaseTime: a time that does not parse or is out of range.
+    AutoReleaseTimeMalformed => ("InvalidAutoReleaseTime.Malformed", "The specified parameter autoReleaseTime is not valid."),
 
     // ---- platform actions: VPC and SLB codes ----
     /// DeleteRouteEntry on an unknown route table.

@@ -17,7 +17,7 @@ use crate::model::id::{
 use crate::model::time::Timestamp;
 use crate::model::values::{
     ChargeType, DetachReason, DiskReleaseReason, DiskType, InstanceStatus, LockReason, NextHopType,
-    PeriodUnit, SnapshotReleaseReason, SnapshotType, StatusReason,
+    PeriodUnit, ReleaseTrigger, SnapshotReleaseReason, SnapshotType, StatusReason,
 };
 
 /// An instance was created, in `Pending` (its disks follow as [`DiskCreated`]).
@@ -300,6 +300,64 @@ pub struct BackendServerRemoved {
     pub server_id: InstanceId,
 }
 
+/// A forced release with `ForceStop=false` was accepted: the instance stops
+/// in an orderly way first (an [`InstanceStatusChanged`] to `Stopping` comes
+/// with it), and is released when the stop completes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InstanceReleasePending {
+    /// The instance.
+    pub instance_id: InstanceId,
+}
+
+/// The platform releases an instance: the first event of its release, saying
+/// why. Route entries and backend-server memberships naming the instance are
+/// removed next (their own events), then the release's events follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InstanceReleaseTriggered {
+    /// The instance.
+    pub instance_id: InstanceId,
+    /// What set it off.
+    pub trigger: ReleaseTrigger,
+    /// The DeleteInstance request that asked for it (trigger `Request`).
+    pub caused_by: Option<RequestId>,
+}
+
+/// ModifyInstanceAutoReleaseTime set or cancelled the automatic release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AutoReleaseTimeChanged {
+    /// The instance.
+    pub instance_id: InstanceId,
+    /// When the platform releases it (none: cancelled).
+    pub auto_release_time: Option<Timestamp>,
+}
+
+/// ModifyInstanceChargeType changed an instance's billing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InstanceChargeTypeChanged {
+    /// The instance.
+    pub instance_id: InstanceId,
+    /// The new billing.
+    pub instance_charge_type: ChargeType,
+    /// The new end of the subscription (PrePaid), none for PostPaid.
+    pub expired_time: Option<Timestamp>,
+}
+
+/// A disk's billing followed its instance's (ModifyInstanceChargeType).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DiskChargeTypeChanged {
+    /// The disk.
+    pub disk_id: DiskId,
+    /// Its instance.
+    pub instance_id: InstanceId,
+    /// The new billing.
+    pub disk_charge_type: ChargeType,
+}
+
 macro_rules! events {
     ($( $variant:ident => |$e:ident| [$($tag:expr),*] ),* $(,)?) => {
         /// One recorded state change. Variant order is part of the on-disk format.
@@ -388,6 +446,11 @@ events! {
     RouteEntryDeleted => |e| [Some(e.route_table_id.as_str()), Some(e.next_hop_id.as_str())],
     BackendServerAdded => |e| [Some(e.load_balancer_id.as_str()), Some(e.server_id.as_str())],
     BackendServerRemoved => |e| [Some(e.load_balancer_id.as_str()), Some(e.server_id.as_str())],
+    InstanceReleasePending => |e| [Some(e.instance_id.as_str())],
+    InstanceReleaseTriggered => |e| [Some(e.instance_id.as_str())],
+    AutoReleaseTimeChanged => |e| [Some(e.instance_id.as_str())],
+    InstanceChargeTypeChanged => |e| [Some(e.instance_id.as_str())],
+    DiskChargeTypeChanged => |e| [Some(e.disk_id.as_str()), Some(e.instance_id.as_str())],
 }
 
 /// An event as the log holds it: its position, time, request, account and id.
@@ -505,6 +568,11 @@ mod tests {
                 "RouteEntryDeleted",
                 "BackendServerAdded",
                 "BackendServerRemoved",
+                "InstanceReleasePending",
+                "InstanceReleaseTriggered",
+                "AutoReleaseTimeChanged",
+                "InstanceChargeTypeChanged",
+                "DiskChargeTypeChanged",
             ]
         );
     }

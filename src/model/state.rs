@@ -15,11 +15,30 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::event::{self, Event, Recorded};
-use crate::model::id::{Account, DiskId, InstanceId, LoadBalancerId, RouteTableId, SnapshotId};
+use crate::model::id::{
+    Account, DiskId, InstanceId, LoadBalancerId, RequestId, RouteTableId, SnapshotId,
+};
 use crate::model::time::Timestamp;
 use crate::model::values::{
-    ChargeType, DiskStatus, DiskType, InstanceStatus, LockReason, SnapshotType,
+    ChargeType, DiskStatus, DiskType, InstanceStatus, LockReason, ReleaseTrigger, SnapshotType,
+    StatusReason, SystemEventType,
 };
+
+/// How long an expired subscription is kept before the platform releases
+/// it, unless renewed (docs/BEHAVIOUR.md §7.3).
+pub const END_OF_LIFE_SECS: i64 = 15 * 24 * 60 * 60;
+
+/// How long a completed system event stays listed by
+/// DescribeInstanceHistoryEvents: 30 days, as in ECS ("system events that
+/// were completed within the last 30 days"). Older ones are dropped, so the
+/// kept events are bounded however long the ledger runs.
+pub const SYSTEM_EVENTS_KEPT_SECS: i64 = 30 * 24 * 60 * 60;
+
+/// True when a system event that happened at `at` is still listed at `now`.
+pub fn system_event_kept(at: Timestamp, now: Timestamp) -> bool {
+    at.add_secs(SYSTEM_EVENTS_KEPT_SECS)
+        .is_none_or(|until| until >= now)
+}
 
 /// An instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +73,11 @@ pub struct Instance {
     pub created_seq: u64,
     /// Kept ECS attributes.
     pub attributes: InstanceAttributes,
+    /// When the platform releases it (ModifyInstanceAutoReleaseTime).
+    pub auto_release_time: Option<Timestamp>,
+    /// A forced release with `ForceStop=false` waits for its stop: the
+    /// request that asked for it.
+    pub pending_release: Option<RequestId>,
 }
 
 /// ECS attributes the ledger keeps and shows but does not reason about.
@@ -90,7 +114,8 @@ impl Instance {
     }
 
     /// The earliest platform transition this instance is waiting for, if any:
-    /// the end of a transitional status, or subscription expiry.
+    /// the end of a transitional status, subscription expiry, the automatic
+    /// release, or the release of a subscription not renewed in time.
     pub fn next_due(&self) -> Option<Timestamp> {
         let transition = match self.status {
             InstanceStatus::Pending | InstanceStatus::Starting | InstanceStatus::Stopping => {
@@ -102,9 +127,23 @@ impl Instance {
             (ChargeType::PrePaid, false) => self.expired_time,
             _ => None,
         };
-        match (transition, expiry) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        [
+            transition,
+            expiry,
+            self.auto_release_time,
+            self.end_of_life(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// When the platform releases an expired subscription that was not
+    /// renewed: 15 days after its `ExpiredTime`.
+    pub fn end_of_life(&self) -> Option<Timestamp> {
+        match (self.charge_type, self.expired, self.expired_time) {
+            (ChargeType::PrePaid, true, Some(t)) => t.add_secs(END_OF_LIFE_SECS),
+            _ => None,
         }
     }
 
@@ -202,6 +241,24 @@ pub struct LoadBalancer {
     pub servers: BTreeMap<InstanceId, u32>,
 }
 
+/// One of the platform's system events on an instance, as
+/// DescribeInstanceHistoryEvents lists it. Kept after the instance is
+/// released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemEvent {
+    /// `e-` and 20 characters, derived from the id of the event that
+    /// recorded it.
+    pub id: String,
+    /// What happened.
+    pub event_type: SystemEventType,
+    /// The instance.
+    pub instance_id: InstanceId,
+    /// The instance's account.
+    pub account: Account,
+    /// When it happened (it is published, starts and finishes then).
+    pub at: Timestamp,
+}
+
 /// Live resources by id. Released resources are absent.
 ///
 /// The maps are hash maps with a fast hasher (a replay folds millions of
@@ -219,6 +276,8 @@ pub struct State {
     pub route_tables: HashMap<RouteTableId, RouteTable>,
     /// Load balancers.
     pub load_balancers: HashMap<LoadBalancerId, LoadBalancer>,
+    /// The platform's system events, in the order they happened.
+    pub system_events: Vec<SystemEvent>,
 }
 
 impl State {
@@ -410,6 +469,11 @@ fn check(state: &State, r: &Recorded) -> Result<(), Inconsistent> {
         Event::SnapshotRetained(e) => need_snapshot(&e.snapshot_id),
         Event::RouteEntryCreated(e) => need_instance(&e.next_hop_id),
         Event::BackendServerAdded(e) => need_instance(&e.server_id),
+        Event::InstanceReleasePending(e) => need_instance(&e.instance_id),
+        Event::InstanceReleaseTriggered(e) => need_instance(&e.instance_id),
+        Event::AutoReleaseTimeChanged(e) => need_instance(&e.instance_id),
+        Event::InstanceChargeTypeChanged(e) => need_instance(&e.instance_id),
+        Event::DiskChargeTypeChanged(e) => need_disk(&e.disk_id),
         Event::InstanceCreated(_)
         | Event::RouteEntryDeleted(_)
         | Event::BackendServerRemoved(_) => Ok(()),
@@ -442,6 +506,11 @@ pub fn evolve_partial(state: &mut State, recorded: &Recorded) {
         Event::RouteEntryDeleted(e) => route_entry_deleted(state, recorded, e),
         Event::BackendServerAdded(e) => backend_server_added(state, recorded, e),
         Event::BackendServerRemoved(e) => backend_server_removed(state, recorded, e),
+        Event::InstanceReleasePending(e) => instance_release_pending(state, recorded, e),
+        Event::InstanceReleaseTriggered(e) => instance_release_triggered(state, recorded, e),
+        Event::AutoReleaseTimeChanged(e) => auto_release_time_changed(state, e),
+        Event::InstanceChargeTypeChanged(e) => instance_charge_type_changed(state, e),
+        Event::DiskChargeTypeChanged(e) => disk_charge_type_changed(state, e),
     }
 }
 
@@ -472,6 +541,8 @@ fn instance_created(state: &mut State, recorded: &Recorded, e: &event::InstanceC
                 zone_id: e.zone_id.clone(),
                 description: e.description.clone(),
             },
+            auto_release_time: None,
+            pending_release: None,
         },
     );
 }
@@ -515,10 +586,107 @@ fn instance_status_changed(
     recorded: &Recorded,
     e: &event::InstanceStatusChanged,
 ) {
-    let _ = recorded;
+    let Some(i) = state.instances.get_mut(&e.instance_id) else {
+        return;
+    };
+    i.status = e.to;
+    i.status_until = e.until;
+    if e.reason == StatusReason::Expired {
+        let account = i.account.clone();
+        record_system_event(
+            state,
+            recorded,
+            SystemEventType::ExpirationStop,
+            &e.instance_id,
+            account,
+        );
+    }
+}
+
+/// Adds one of the platform's system events (its id derived from the event
+/// that recorded it, so a replay gives the same).
+fn record_system_event(
+    state: &mut State,
+    recorded: &Recorded,
+    event_type: SystemEventType,
+    instance_id: &InstanceId,
+    account: Account,
+) {
+    let digest = recorded.event_id.as_uuid().as_u128();
+    let alphabet = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let body: String = (0..20)
+        .map(|k| alphabet[((digest >> (k * 6)) % 36) as usize] as char)
+        .collect();
+    state.system_events.push(SystemEvent {
+        id: format!("e-{body}"),
+        event_type,
+        instance_id: instance_id.clone(),
+        account,
+        at: recorded.time,
+    });
+    let old = state
+        .system_events
+        .iter()
+        .take_while(|e| !system_event_kept(e.at, recorded.time))
+        .count();
+    if old > 0 {
+        state.system_events.drain(..old);
+    }
+}
+
+fn instance_release_pending(
+    state: &mut State,
+    recorded: &Recorded,
+    e: &event::InstanceReleasePending,
+) {
     if let Some(i) = state.instances.get_mut(&e.instance_id) {
-        i.status = e.to;
-        i.status_until = e.until;
+        i.pending_release = Some(recorded.request_id);
+    }
+}
+
+fn instance_release_triggered(
+    state: &mut State,
+    recorded: &Recorded,
+    e: &event::InstanceReleaseTriggered,
+) {
+    if e.trigger != ReleaseTrigger::SubscriptionEnded {
+        return;
+    }
+    if let Some(account) = state
+        .instances
+        .get(&e.instance_id)
+        .map(|i| i.account.clone())
+    {
+        record_system_event(
+            state,
+            recorded,
+            SystemEventType::ExpirationDelete,
+            &e.instance_id,
+            account,
+        );
+    }
+}
+
+fn auto_release_time_changed(state: &mut State, e: &event::AutoReleaseTimeChanged) {
+    if let Some(i) = state.instances.get_mut(&e.instance_id) {
+        i.auto_release_time = e.auto_release_time;
+    }
+}
+
+fn instance_charge_type_changed(state: &mut State, e: &event::InstanceChargeTypeChanged) {
+    if let Some(i) = state.instances.get_mut(&e.instance_id) {
+        i.charge_type = e.instance_charge_type;
+        i.expired_time = e.expired_time;
+        i.expired = false;
+        if e.instance_charge_type == ChargeType::PrePaid {
+            i.auto_release_time = None;
+        }
+    }
+}
+
+fn disk_charge_type_changed(state: &mut State, e: &event::DiskChargeTypeChanged) {
+    if let Some(d) = state.disks.get_mut(&e.disk_id) {
+        d.charge_type = e.disk_charge_type;
     }
 }
 

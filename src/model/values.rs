@@ -137,6 +137,32 @@ wire_enum!(
         Stopped = "Stopped",
         /// The subscription expired and the platform stopped the instance.
         Expired = "Expired",
+        /// A forced release with `ForceStop=false`: stopped before release.
+        StopForRelease = "StopForRelease",
+    }
+);
+
+wire_enum!(
+    /// What set off a release the platform carries out (rather than the
+    /// DeleteInstance request itself).
+    ReleaseTrigger {
+        /// A DeleteInstance/DeleteInstances with `Force=true, ForceStop=false`,
+        /// once the orderly stop completed.
+        Request = "Request",
+        /// The instance's `AutoReleaseTime` arrived.
+        AutoReleaseTime = "AutoReleaseTime",
+        /// A subscription was not renewed within 15 days of its expiry.
+        SubscriptionEnded = "SubscriptionEnded",
+    }
+);
+
+wire_enum!(
+    /// The platform's system events on instances (DescribeInstanceHistoryEvents).
+    SystemEventType {
+        /// Expiry stopped a subscription instance.
+        ExpirationStop = "InstanceExpiration.Stop",
+        /// A subscription not renewed in time was released.
+        ExpirationDelete = "InstanceExpiration.Delete",
     }
 );
 
@@ -179,3 +205,13 @@ wire_enum!(
         Instance = "Instance",
     }
 );
+
+impl InstanceStatus {
+    /// `Pending`, `Starting` or `Stopping`: a status that ends by itself.
+    pub fn is_transitional(self) -> bool {
+        matches!(
+            self,
+            InstanceStatus::Pending | InstanceStatus::Starting | InstanceStatus::Stopping
+        )
+    }
+}

@@ -3,7 +3,9 @@
 //!
 //! A [`Projection`] (exactly once, checkpointed): `ecs-ledger report` catches
 //! it up from its checkpoint, then reads it. Per account it counts instances
-//! released, disks released vs detached and kept, snapshots released vs
+//! released (and of those, the ones the platform released: after an orderly
+//! stop, at their automatic release time, at the end of an unrenewed
+//! subscription), disks released vs detached and kept, snapshots released vs
 //! retained; and it lists the retained snapshots and the kept disks that still
 //! exist (a later DeleteSnapshot / DeleteDisk takes them off the list).
 //!
@@ -24,13 +26,15 @@ use crate::log::{keys, record};
 use crate::model::event::{Event, Recorded};
 use crate::model::id::Account;
 use crate::model::time::Timestamp;
-use crate::model::values::{DetachReason, DiskReleaseReason, SnapshotReleaseReason};
+use crate::model::values::{
+    DetachReason, DiskReleaseReason, ReleaseTrigger, SnapshotReleaseReason,
+};
 use crate::storage::Storage;
 
 /// The projection's name.
 pub const NAME: &str = "report";
 /// The version of its stored data.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// What releases did, for one account.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +52,15 @@ pub struct Counters {
     pub snapshots_released: u64,
     /// Snapshots retained when their disk was released, either way.
     pub snapshots_retained: u64,
+    /// Of the instances released: after the orderly stop a DeleteInstance
+    /// with `ForceStop=false` asked for.
+    pub released_after_stop: u64,
+    /// Of the instances released: by the platform at their automatic
+    /// release time.
+    pub released_at_auto_release_time: u64,
+    /// Of the instances released: by the platform, 15 days after their
+    /// subscription expired unrenewed.
+    pub released_at_subscription_end: u64,
 }
 
 /// A retained snapshot that still exists.
@@ -162,6 +175,13 @@ impl Projection for ReleaseReport {
             }
             Event::InstanceReleased(_) => {
                 Self::bump(store, account, |c| c.instances_released += 1)?
+            }
+            Event::InstanceReleaseTriggered(e) => {
+                Self::bump(store, account, |c| match e.trigger {
+                    ReleaseTrigger::Request => c.released_after_stop += 1,
+                    ReleaseTrigger::AutoReleaseTime => c.released_at_auto_release_time += 1,
+                    ReleaseTrigger::SubscriptionEnded => c.released_at_subscription_end += 1,
+                })?
             }
             Event::DiskReleased(e) => {
                 store.remove(&size_key(e.disk_id.as_str()));

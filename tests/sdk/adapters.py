@@ -11,8 +11,10 @@ from aliyunsdkcore.acs_exception.exceptions import ServerException
 from aliyunsdkcore.request import CommonRequest
 from aliyunsdkecs.request.v20140526 import (
     AttachDiskRequest, CreateDiskRequest, CreateInstanceRequest, CreateSnapshotRequest,
-    DeleteInstanceRequest, DeleteInstancesRequest, DescribeDisksRequest, DescribeInstancesRequest,
-    DescribeSnapshotsRequest, ModifyInstanceAttributeRequest, StartInstanceRequest, StopInstanceRequest,
+    DeleteInstanceRequest, DeleteInstancesRequest, DescribeDisksRequest, DescribeInstanceHistoryEventsRequest,
+    DescribeInstancesRequest, DescribeSnapshotsRequest, ModifyInstanceAttributeRequest,
+    ModifyInstanceAutoReleaseTimeRequest, ModifyInstanceChargeTypeRequest, RenewInstanceRequest,
+    StartInstanceRequest, StopInstanceRequest,
 )
 from alibabacloud_tea_openapi.models import Config
 from alibabacloud_tea_openapi import exceptions as tea_exceptions
@@ -32,6 +34,8 @@ class CoreApi:
     """aliyun-python-sdk-core + aliyun-python-sdk-ecs: v1 (HMAC-SHA1) signatures."""
 
     name = "aliyun-python-sdk-core"
+    # This SDK has no response models: bodies are JSON, parsed here.
+    last_body = None
 
     def __init__(self, endpoint, key, secret):
         self.endpoint = endpoint
@@ -59,24 +63,76 @@ class CoreApi:
             r.set_DeletionProtection(deletion_protection)
         return self._do(r)
 
-    def delete_instance(self, instance_id=None, force=None, dry_run=None):
+    def delete_instance(self, instance_id=None, force=None, dry_run=None, force_stop=None):
         r = DeleteInstanceRequest.DeleteInstanceRequest()
         if instance_id is not None:
             r.set_InstanceId(instance_id)
         if force is not None:
             r.set_Force(force)
+        if force_stop is not None:
+            r.set_ForceStop(force_stop)
         if dry_run is not None:
             r.set_DryRun(dry_run)
         return self._do(r)
 
-    def delete_instances(self, ids, force=None, dry_run=None):
+    def delete_instances(self, ids, force=None, dry_run=None, force_stop=None):
         r = DeleteInstancesRequest.DeleteInstancesRequest()
         r.set_InstanceIds(ids)
         if force is not None:
             r.set_Force(force)
+        if force_stop is not None:
+            r.set_ForceStop(force_stop)
         if dry_run is not None:
             r.set_DryRun(dry_run)
         return self._do(r)
+
+    def renew_instance(self, instance_id, period, period_unit=None):
+        r = RenewInstanceRequest.RenewInstanceRequest()
+        r.set_InstanceId(instance_id)
+        r.set_Period(period)
+        if period_unit:
+            r.set_PeriodUnit(period_unit)
+        return self._do(r)
+
+    def modify_instance_auto_release_time(self, instance_id=None, auto_release_time=None):
+        r = ModifyInstanceAutoReleaseTimeRequest.ModifyInstanceAutoReleaseTimeRequest()
+        if instance_id is not None:
+            r.set_InstanceId(instance_id)
+        if auto_release_time is not None:
+            r.set_AutoReleaseTime(auto_release_time)
+        return self._do(r)
+
+    def _charge_type_request(self, instance_ids, charge_type, period, period_unit, include_data_disks,
+                             auto_pay, dry_run, client_token):
+        r = ModifyInstanceChargeTypeRequest.ModifyInstanceChargeTypeRequest()
+        if instance_ids is not None:
+            r.set_InstanceIds(instance_ids)  # the JSON array text, as the SDK takes it
+        for setter, value in [(r.set_InstanceChargeType, charge_type), (r.set_Period, period),
+                              (r.set_PeriodUnit, period_unit), (r.set_IncludeDataDisks, include_data_disks),
+                              (r.set_AutoPay, auto_pay), (r.set_DryRun, dry_run),
+                              (r.set_ClientToken, client_token)]:
+            if value is not None:
+                setter(value)
+        return r
+
+    def modify_instance_charge_type(self, instance_ids=None, charge_type=None, period=None, period_unit=None,
+                                    include_data_disks=None, auto_pay=None, dry_run=None, client_token=None):
+        return self._do(self._charge_type_request(instance_ids, charge_type, period, period_unit,
+                                                  include_data_disks, auto_pay, dry_run, client_token))
+
+    def _history_events_request(self, instance_id, event_type, event_types, cycle_status, page_number, page_size):
+        r = DescribeInstanceHistoryEventsRequest.DescribeInstanceHistoryEventsRequest()
+        for setter, value in [(r.set_InstanceId, instance_id), (r.set_EventType, event_type),
+                              (r.set_InstanceEventTypes, event_types), (r.set_EventCycleStatus, cycle_status),
+                              (r.set_PageNumber, page_number), (r.set_PageSize, page_size)]:
+            if value is not None:
+                setter(value)
+        return r
+
+    def describe_instance_history_events(self, instance_id=None, event_type=None, event_types=None,
+                                         cycle_status=None, page_number=None, page_size=None):
+        return self._do(self._history_events_request(instance_id, event_type, event_types, cycle_status,
+                                                     page_number, page_size))
 
     def start_instance(self, instance_id):
         r = StartInstanceRequest.StartInstanceRequest()
@@ -149,7 +205,16 @@ class CoreApi:
 
     def describe_instances_xml(self):
         """The raw XML body (the core SDK's do_action keeps the requested format)."""
-        r = DescribeInstancesRequest.DescribeInstancesRequest()
+        return self._xml(DescribeInstancesRequest.DescribeInstancesRequest())
+
+    def modify_instance_charge_type_xml(self, instance_ids, charge_type=None, period=None, period_unit=None):
+        return self._xml(self._charge_type_request(instance_ids, charge_type, period, period_unit,
+                                                   None, None, None, None))
+
+    def describe_instance_history_events_xml(self, instance_id=None):
+        return self._xml(self._history_events_request(instance_id, None, None, None, None, None))
+
+    def _xml(self, r):
         r.set_endpoint(self.endpoint)
         r.set_protocol_type("http")
         r.set_accept_format("XML")
@@ -167,6 +232,8 @@ class TeaApi:
             cfg.signature_algorithm = signature_algorithm
         self.client = TeaClient(cfg)
         self.name = f"alibabacloud-ecs20140526 ({signature_algorithm or 'v3'})"
+        # The body of the last successful response, as the SDK's model parsed it.
+        self.last_body = None
 
     def _do(self, call, request):
         try:
@@ -175,6 +242,7 @@ class TeaApi:
             data = e.data or {}
             raise ApiError(e.code, e.status_code, e.request_id or data.get("RequestId"), data.get("Message"))
         assert response.status_code == 200, response.status_code
+        self.last_body = response.body
         return response.body.to_map()
 
     def create_instance(self, data_disks=(), prepaid_weeks=None, deletion_protection=None):
@@ -190,13 +258,34 @@ class TeaApi:
             req.deletion_protection = deletion_protection
         return self._do(self.client.create_instance, req)
 
-    def delete_instance(self, instance_id=None, force=None, dry_run=None):
-        return self._do(self.client.delete_instance,
-                        m.DeleteInstanceRequest(instance_id=instance_id, force=force, dry_run=dry_run))
+    def delete_instance(self, instance_id=None, force=None, dry_run=None, force_stop=None):
+        return self._do(self.client.delete_instance, m.DeleteInstanceRequest(
+            instance_id=instance_id, force=force, force_stop=force_stop, dry_run=dry_run))
 
-    def delete_instances(self, ids, force=None, dry_run=None):
-        return self._do(self.client.delete_instances,
-                        m.DeleteInstancesRequest(region_id=REGION, instance_id=ids, force=force, dry_run=dry_run))
+    def delete_instances(self, ids, force=None, dry_run=None, force_stop=None):
+        return self._do(self.client.delete_instances, m.DeleteInstancesRequest(
+            region_id=REGION, instance_id=ids, force=force, force_stop=force_stop, dry_run=dry_run))
+
+    def renew_instance(self, instance_id, period, period_unit=None):
+        return self._do(self.client.renew_instance, m.RenewInstanceRequest(
+            instance_id=instance_id, period=period, period_unit=period_unit))
+
+    def modify_instance_auto_release_time(self, instance_id=None, auto_release_time=None):
+        return self._do(self.client.modify_instance_auto_release_time, m.ModifyInstanceAutoReleaseTimeRequest(
+            region_id=REGION, instance_id=instance_id, auto_release_time=auto_release_time))
+
+    def modify_instance_charge_type(self, instance_ids=None, charge_type=None, period=None, period_unit=None,
+                                    include_data_disks=None, auto_pay=None, dry_run=None, client_token=None):
+        return self._do(self.client.modify_instance_charge_type, m.ModifyInstanceChargeTypeRequest(
+            region_id=REGION, instance_ids=instance_ids, instance_charge_type=charge_type, period=period,
+            period_unit=period_unit, include_data_disks=include_data_disks, auto_pay=auto_pay, dry_run=dry_run,
+            client_token=client_token))
+
+    def describe_instance_history_events(self, instance_id=None, event_type=None, event_types=None,
+                                         cycle_status=None, page_number=None, page_size=None):
+        return self._do(self.client.describe_instance_history_events, m.DescribeInstanceHistoryEventsRequest(
+            region_id=REGION, instance_id=instance_id, event_type=event_type, instance_event_type=event_types,
+            event_cycle_status=cycle_status, page_number=page_number, page_size=page_size))
 
     def start_instance(self, instance_id):
         return self._do(self.client.start_instance, m.StartInstanceRequest(instance_id=instance_id))

@@ -4,11 +4,15 @@
 Creates (once, cached under target/sdk-venv) a virtual environment with the
 pinned SDKs of requirements.txt, starts the server with access keys and a
 manual clock, runs test_sdks.py, stops the server with SIGTERM (it must exit
-0), and verifies the log it wrote.
+0), verifies the log it wrote, and checks the platform's releases in it
+(docs/BEHAVIOUR.md §7): every trigger occurs, each orderly release names the
+DeleteInstance request the SDK suite made (ECS_CAUSED_BY), and the report
+counts them as the log does.
 
     python3 tests/sdk/run.py [--bin target/debug/ecs-ledger]
 """
 import argparse
+import collections
 import hashlib
 import json
 import os
@@ -68,7 +72,10 @@ def main():
             sys.exit(f"the server did not start: {line!r}")
         endpoint = line.removeprefix("listening on http://")
         print(f"server on {endpoint}", flush=True)
-        env = dict(os.environ, ECS_ENDPOINT=endpoint, PYTHONPATH=os.pathsep.join([str(HERE), *extra_path]))
+        caused_by = Path(tmp) / "caused-by.txt"
+        caused_by.touch()
+        env = dict(os.environ, ECS_ENDPOINT=endpoint, ECS_CAUSED_BY=str(caused_by),
+                   PYTHONPATH=os.pathsep.join([str(HERE), *extra_path]))
         tests = subprocess.run([python, "-m", "unittest", "-v", "test_sdks"], cwd=HERE, env=env)
         server.send_signal(signal.SIGTERM)
         try:
@@ -82,7 +89,39 @@ def main():
         print(verify.stdout.strip(), flush=True)
         if verify.returncode != 0:
             sys.exit("the log written through the SDKs does not verify")
+        if tests.returncode == 0:
+            check_releases(args.bin, data, set(caused_by.read_text().split()))
         sys.exit(tests.returncode)
+
+
+def check_releases(binary, data, asked):
+    """The platform's releases in the log the SDKs wrote: each trigger at
+    least once, the orderly releases caused by exactly the requests that
+    asked for them, and the report agreeing with the log."""
+    log = subprocess.run([binary, "--data", str(data), "log", "--json"], capture_output=True, text=True, check=True)
+    triggers = collections.Counter()
+    caused = set()
+    for line in log.stdout.splitlines():
+        event = json.loads(line)
+        if event["Type"] == "InstanceReleaseTriggered":
+            triggers[event["Trigger"]] += 1
+            if event["Trigger"] == "Request":
+                caused.add(event["CausedBy"])
+    print(f"platform releases by trigger: {dict(sorted(triggers.items()))}", flush=True)
+    for trigger in ["Request", "AutoReleaseTime", "SubscriptionEnded"]:
+        if not triggers[trigger]:
+            sys.exit(f"no release with trigger {trigger} in the log")
+    if caused != asked:
+        sys.exit(f"orderly releases caused by {sorted(caused)}, but the SDKs asked with {sorted(asked)}")
+    report = subprocess.run([binary, "--data", str(data), "report", "--json"], capture_output=True, text=True,
+                            check=True)
+    counted = collections.Counter()
+    for account in json.loads(report.stdout)["Accounts"]:
+        counted["Request"] += account["ReleasedAfterOrderlyStop"]
+        counted["AutoReleaseTime"] += account["ReleasedAtAutoReleaseTime"]
+        counted["SubscriptionEnded"] += account["ReleasedAtSubscriptionEnd"]
+    if counted != triggers:
+        sys.exit(f"the report counts {dict(counted)}, the log {dict(triggers)}")
 
 
 if __name__ == "__main__":

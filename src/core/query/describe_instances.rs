@@ -98,6 +98,7 @@ pub fn render(i: &Instance) -> Value {
         "InstanceChargeType": i.charge_type.as_str(),
         "ExpiredTime": expired_time,
         "DeletionProtection": i.deletion_protection,
+        "AutoReleaseTime": i.auto_release_time.map(|t| t.to_string()).unwrap_or_default(),
         "OperationLocks": {"LockReason": locks},
         "CreationTime": i.creation_time.to_ecs_minutes(),
         "RegionId": i.attributes.region_id,

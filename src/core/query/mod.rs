@@ -1,11 +1,13 @@
-//! The queries: DescribeInstances, DescribeDisks, DescribeSnapshots, answered
-//! from the live records with ECS's filters, paging and response shapes.
+//! The queries: DescribeInstances, DescribeDisks, DescribeSnapshots and
+//! DescribeInstanceHistoryEvents, answered from the live records with ECS's
+//! filters, paging and response shapes.
 //!
 //! A query runs through the ledger like a command (the clock moves and due
 //! transitions are applied first), in its turn: it sees every request before
 //! it and none after, and is answered once they are durable.
 
 pub mod describe_disks;
+pub mod describe_instance_history_events;
 pub mod describe_instances;
 pub mod describe_snapshots;
 pub mod paging;
@@ -16,8 +18,10 @@ use crate::core::world::World;
 use crate::model::error::EcsError;
 use crate::model::id::Account;
 use crate::model::params::Params;
+use crate::model::time::Timestamp;
 
 pub use describe_disks::DescribeDisks;
+pub use describe_instance_history_events::DescribeInstanceHistoryEvents;
 pub use describe_instances::DescribeInstances;
 pub use describe_snapshots::DescribeSnapshots;
 
@@ -30,12 +34,18 @@ pub enum Query {
     DescribeDisks(DescribeDisks),
     /// DescribeSnapshots.
     DescribeSnapshots(DescribeSnapshots),
+    /// DescribeInstanceHistoryEvents.
+    DescribeInstanceHistoryEvents(DescribeInstanceHistoryEvents),
 }
 
 impl Query {
     /// The query actions.
-    pub const ACTIONS: &'static [&'static str] =
-        &["DescribeInstances", "DescribeDisks", "DescribeSnapshots"];
+    pub const ACTIONS: &'static [&'static str] = &[
+        "DescribeInstances",
+        "DescribeDisks",
+        "DescribeSnapshots",
+        "DescribeInstanceHistoryEvents",
+    ];
 
     /// Parses `action` if it is a query; `None` if it is not one.
     pub fn parse(action: &str, params: &Params) -> Option<Result<Query, EcsError>> {
@@ -43,6 +53,8 @@ impl Query {
             "DescribeInstances" => DescribeInstances::parse(params).map(Query::DescribeInstances),
             "DescribeDisks" => DescribeDisks::parse(params).map(Query::DescribeDisks),
             "DescribeSnapshots" => DescribeSnapshots::parse(params).map(Query::DescribeSnapshots),
+            "DescribeInstanceHistoryEvents" => DescribeInstanceHistoryEvents::parse(params)
+                .map(Query::DescribeInstanceHistoryEvents),
             _ => return None,
         })
     }
@@ -53,16 +65,18 @@ impl Query {
             Query::DescribeInstances(_) => "DescribeInstances",
             Query::DescribeDisks(_) => "DescribeDisks",
             Query::DescribeSnapshots(_) => "DescribeSnapshots",
+            Query::DescribeInstanceHistoryEvents(_) => "DescribeInstanceHistoryEvents",
         }
     }
 
-    /// Runs the query for `account` over the live records: the response
-    /// body fields besides RequestId.
-    pub fn run(&self, world: &World, account: &Account) -> Map<String, Value> {
+    /// Runs the query for `account` at `now` over the live records: the
+    /// response body fields besides RequestId.
+    pub fn run(&self, world: &World, account: &Account, now: Timestamp) -> Map<String, Value> {
         match self {
             Query::DescribeInstances(q) => q.run(world, account),
             Query::DescribeDisks(q) => q.run(world, account),
             Query::DescribeSnapshots(q) => q.run(world, account),
+            Query::DescribeInstanceHistoryEvents(q) => q.run(world, account, now),
         }
     }
 }

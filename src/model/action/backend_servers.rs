@@ -106,8 +106,13 @@ impl AddBackendServers {
     pub fn decide(&self, state: &State, ctx: &Ctx) -> Result<Vec<Event>, EcsError> {
         let lb = load_balancer(state, ctx, &self.load_balancer_id)?;
         for s in &self.servers {
-            if state.instance(&ctx.account, &s.server_id).is_none() {
-                return Err(EcsError::new(Code::BackendServerNotFound));
+            match state.instance(&ctx.account, &s.server_id) {
+                None => return Err(EcsError::new(Code::BackendServerNotFound)),
+                // Stopping to be released: no new dependencies (docs/BEHAVIOUR.md §7.1).
+                Some(i) if i.pending_release.is_some() => {
+                    return Err(EcsError::new(Code::IncorrectInstanceStatus));
+                }
+                Some(_) => {}
             }
         }
         let existing = lb.map(|lb| lb.servers.len()).unwrap_or(0);

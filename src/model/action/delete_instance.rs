@@ -3,17 +3,20 @@
 //! Rows 1-2 are checked while parsing ([`DeleteInstance::parse`]), rows 3-11 by
 //! [`check`] and [`DeleteInstance::decide`], in the table's order: the first
 //! row that applies is the answer. [`release`] builds the event sequence of a
-//! successful release.
+//! successful release; [`release_or_stop`] the orderly stop a forced
+//! release with `ForceStop=false` begins with.
 
 use crate::model::action::lookup;
 use crate::model::ctx::Ctx;
 use crate::model::error::{Code, EcsError};
-use crate::model::event::{DiskDetached, Event, InstanceReleased};
+use crate::model::event::{
+    DiskDetached, Event, InstanceReleasePending, InstanceReleased, InstanceStatusChanged,
+};
 use crate::model::id::InstanceId;
 use crate::model::params::Params;
 use crate::model::release::release_disk;
 use crate::model::state::{Instance, State};
-use crate::model::values::{DetachReason, DiskReleaseReason, InstanceStatus};
+use crate::model::values::{DetachReason, DiskReleaseReason, InstanceStatus, StatusReason};
 
 /// Release one instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +25,9 @@ pub struct DeleteInstance {
     pub instance_id: InstanceId,
     /// Release a `Running` instance without stopping it first.
     pub force: bool,
+    /// With `force`, power a `Running` instance off (true, the default)
+    /// rather than stop it in an orderly way and release it once stopped.
+    pub force_stop: bool,
     /// Check only; answer `DryRunOperation` if every check passes.
     pub dry_run: bool,
 }
@@ -35,24 +41,53 @@ pub fn parse_instance_id(value: Option<&str>, param: &str) -> Result<InstanceId,
 }
 
 impl DeleteInstance {
-    /// Parses `InstanceId` (rows 1-2), then `Force` and `DryRun`.
+    /// Parses `InstanceId` (rows 1-2), then `Force`, `ForceStop` and `DryRun`.
     pub fn parse(params: &Params) -> Result<Self, EcsError> {
         let instance_id = parse_instance_id(params.get("InstanceId"), "InstanceId")?;
         Ok(Self {
             instance_id,
             force: params.bool_or("Force", false)?,
+            force_stop: params.bool_or("ForceStop", true)?,
             dry_run: params.bool_or("DryRun", false)?,
         })
     }
 
-    /// Rows 3-11, then the release events.
+    /// Rows 3-11, then the release events (or, for an orderly forced
+    /// release, the stop it waits for).
     pub fn decide(&self, state: &State, ctx: &Ctx) -> Result<Vec<Event>, EcsError> {
         let instance = check(state, ctx, &self.instance_id, self.force)?;
         if self.dry_run {
             return Err(EcsError::new(Code::DryRunOperation)); // row 11
         }
-        release(state, instance, self.force)
+        release_or_stop(state, ctx, instance, self.force, self.force_stop)
     }
+}
+
+/// The release of an instance that passed the checks: at once, or (`Force`
+/// with `ForceStop=false` on a `Running` instance, docs/BEHAVIOUR.md §7.1)
+/// an orderly stop first, the release following when it completes.
+pub fn release_or_stop(
+    state: &State,
+    ctx: &Ctx,
+    instance: &Instance,
+    force: bool,
+    force_stop: bool,
+) -> Result<Vec<Event>, EcsError> {
+    if !(force && !force_stop && instance.status == InstanceStatus::Running) {
+        return release(state, instance, force);
+    }
+    Ok(vec![
+        Event::InstanceStatusChanged(InstanceStatusChanged {
+            instance_id: instance.id.clone(),
+            from: InstanceStatus::Running,
+            to: InstanceStatus::Stopping,
+            reason: StatusReason::StopForRelease,
+            until: Some(ctx.after_secs(ctx.durations.stop_secs)?),
+        }),
+        Event::InstanceReleasePending(InstanceReleasePending {
+            instance_id: instance.id.clone(),
+        }),
+    ])
 }
 
 /// Rows 3-10 for one instance: the instance if it may be released.
@@ -99,7 +134,7 @@ pub fn check<'s>(
     Ok(instance)
 }
 
-/// The events of a release, in the order of docs/BEHAVIOUR.md §2: `InstanceReleased`; then each
+/// The events of a release, in the order of docs/BEHAVIOUR.md §3.3: `InstanceReleased`; then each
 /// attached disk (system first, then data disks in attach order) released with
 /// its snapshots when `DeleteWithInstance` is true or the instance has a
 /// `security` lock, otherwise detached and kept.

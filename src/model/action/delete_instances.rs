@@ -23,12 +23,14 @@ pub struct DeleteInstances {
     pub instance_ids: Vec<(u32, String)>,
     /// Release `Running` instances without stopping them.
     pub force: bool,
+    /// With `force`: power off (true) or stop in an orderly way first.
+    pub force_stop: bool,
     /// Check only; answer `DRYRUN.SUCCESS` if every instance passes.
     pub dry_run: bool,
 }
 
 impl DeleteInstances {
-    /// Parses `InstanceId.N`, `Force`, `DryRun`, and applies the batch checks.
+    /// Parses `InstanceId.N`, `Force`, `ForceStop`, `DryRun`, and applies the batch checks.
     pub fn parse(params: &Params) -> Result<Self, EcsError> {
         let indices = params.indices("InstanceId")?;
         if indices.is_empty() {
@@ -52,6 +54,7 @@ impl DeleteInstances {
         Ok(Self {
             instance_ids,
             force: params.bool_or("Force", false)?,
+            force_stop: params.bool_or("ForceStop", true)?,
             dry_run: params.bool_or("DryRun", false)?,
         })
     }
@@ -70,7 +73,13 @@ impl DeleteInstances {
         }
         let mut events = Vec::new();
         for instance in checked {
-            events.extend(delete_instance::release(state, instance, self.force)?);
+            events.extend(delete_instance::release_or_stop(
+                state,
+                ctx,
+                instance,
+                self.force,
+                self.force_stop,
+            )?);
         }
         Ok(events)
     }

@@ -18,6 +18,8 @@ pub mod lock_instance;
 pub mod lookup;
 pub mod modify_disk_attribute;
 pub mod modify_instance_attribute;
+pub mod modify_instance_auto_release_time;
+pub mod modify_instance_charge_type;
 pub mod renew_instance;
 pub mod route_entry;
 pub mod start_instance;
@@ -45,6 +47,8 @@ pub use detach_disk::DetachDisk;
 pub use lock_instance::{LockInstance, UnlockInstance};
 pub use modify_disk_attribute::ModifyDiskAttribute;
 pub use modify_instance_attribute::ModifyInstanceAttribute;
+pub use modify_instance_auto_release_time::ModifyInstanceAutoReleaseTime;
+pub use modify_instance_charge_type::ModifyInstanceChargeType;
 pub use renew_instance::RenewInstance;
 pub use route_entry::{CreateRouteEntry, DeleteRouteEntry};
 pub use start_instance::StartInstance;
@@ -121,6 +125,8 @@ commands! {
     LockInstance, platform: true;
     UnlockInstance, platform: true;
     CreateAutoSnapshot, platform: true;
+    ModifyInstanceAutoReleaseTime, platform: false;
+    ModifyInstanceChargeType, platform: false;
 }
 
 impl Command {
@@ -187,6 +193,8 @@ impl Command {
             Command::LockInstance(c) => c.decide(state, ctx),
             Command::UnlockInstance(c) => c.decide(state, ctx),
             Command::CreateAutoSnapshot(c) => c.decide(state, ctx),
+            Command::ModifyInstanceAutoReleaseTime(c) => c.decide(state, ctx),
+            Command::ModifyInstanceChargeType(c) => c.decide(state, ctx),
         }
     }
 
@@ -233,6 +241,10 @@ impl Command {
             Command::LockInstance(c) => rs.instance(c.instance_id.clone()),
             Command::UnlockInstance(c) => rs.instance(c.instance_id.clone()),
             Command::CreateAutoSnapshot(c) => rs.disk(c.disk_id.clone()),
+            Command::ModifyInstanceAutoReleaseTime(c) => rs.instance(c.instance_id.clone()),
+            Command::ModifyInstanceChargeType(c) => {
+                c.instance_ids.iter().cloned().fold(rs, ReadSet::instance)
+            }
         }
     }
 }

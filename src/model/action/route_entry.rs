@@ -70,8 +70,13 @@ impl CreateRouteEntry {
     /// Table of another account; next hop not found; duplicate destination; quota.
     pub fn decide(&self, state: &State, ctx: &Ctx) -> Result<Vec<Event>, EcsError> {
         let table = table(state, ctx, &self.route_table_id)?;
-        if state.instance(&ctx.account, &self.next_hop_id).is_none() {
+        let Some(next_hop) = state.instance(&ctx.account, &self.next_hop_id) else {
             return Err(EcsError::new(Code::NextHopNotFound));
+        };
+        // An instance stopping to be released takes no new dependencies
+        // (docs/BEHAVIOUR.md §7.1).
+        if next_hop.pending_release.is_some() {
+            return Err(EcsError::new(Code::IncorrectInstanceStatus));
         }
         if let Some(t) = table {
             if t.entries.contains_key(&self.destination_cidr_block) {

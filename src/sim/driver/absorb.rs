@@ -52,8 +52,11 @@ impl Driver {
             self.check_lifecycle(r)?;
             evolve(&mut self.folded, r)
                 .map_err(|e| Failure::invariant(format!("the log does not fold: {e}")))?;
-            self.oracle.apply(r.account.as_str(), &r.event);
+            self.oracle.apply(r);
             self.learn(r);
+            if let Event::InstanceReleaseTriggered(e) = &r.event {
+                self.counters.coverage.triggered(e.trigger);
+            }
             for tag in r.event.tags().into_iter().flatten() {
                 self.agree(tag)?;
                 self.touched.insert(tag.to_owned());
@@ -218,6 +221,8 @@ fn same_instance(a: &OInstance, b: &Instance) -> bool {
         && a.expired == b.expired
         && a.protection == b.deletion_protection
         && a.locks == b.locks
+        && a.auto_release == b.auto_release_time
+        && a.pending == b.pending_release
         && disks
         && routes
         && lbs

@@ -11,7 +11,7 @@ use super::request::Sent;
 use super::tokens::{key, without_token};
 use crate::model::error::Code;
 use crate::model::id::RequestId;
-use crate::sim::oracle::Expect;
+use crate::sim::oracle::{Expect, Release};
 use crate::sim::workload::{LBS, Op, TABLES, cidr_block};
 
 /// What a request must get.
@@ -25,6 +25,8 @@ pub(super) enum Expected {
     },
     /// A DescribeInstances listing these ids, oldest first.
     Describe(Vec<String>),
+    /// A DescribeInstanceHistoryEvents answer with this `TotalCount`.
+    History(u64),
 }
 
 impl Driver {
@@ -37,6 +39,9 @@ impl Driver {
         match &sent.op {
             Op::Describe { status, .. } => {
                 Expected::Describe(self.oracle.describe_instances(acct, *status))
+            }
+            Op::History { kind, .. } => {
+                Expected::History(self.oracle.history_count(acct, *kind, self.now))
             }
             Op::Invalid { case, .. } => Expected::Oracle(Expect::Error(invalid_request(*case).2)),
             op => Expected::Oracle(self.predict(op, sent, acct)),
@@ -72,10 +77,36 @@ impl Driver {
                 protection,
                 ..
             } => o.create_instance(data, *prepaid, *protection, now),
-            Op::Delete { force, dry, .. } => o.delete_instance(acct, instance, *force, *dry, now),
-            Op::DeleteMany { force, dry, .. } => {
-                o.delete_instances(acct, &named_instances(sent), *force, *dry, now)
+            Op::Delete {
+                force,
+                orderly,
+                dry,
+                ..
+            } => {
+                let how = Release {
+                    force: *force,
+                    orderly: *orderly,
+                };
+                o.delete_instance(acct, instance, how, *dry, now)
             }
+            Op::DeleteMany {
+                force,
+                orderly,
+                dry,
+                ..
+            } => {
+                let how = Release {
+                    force: *force,
+                    orderly: *orderly,
+                };
+                o.delete_instances(acct, &named_instances(sent), how, *dry, now)
+            }
+            Op::AutoRelease { at, .. } => o.auto_release(acct, instance, at, now),
+            Op::ChargeType {
+                period,
+                include_data,
+                ..
+            } => o.charge_type(acct, &listed_instances(sent), *period, *include_data, now),
             Op::Start { .. } => o.start(acct, instance, now),
             Op::Stop { .. } => o.stop(acct, instance, now),
             Op::Protect { on, .. } => o.modify_instance(acct, instance, *on),
@@ -124,4 +155,15 @@ fn named_instances(sent: &Sent) -> Vec<String> {
         .collect::<BTreeMap<_, _>>()
         .into_values()
         .collect()
+}
+
+/// The instances a ModifyInstanceChargeType request names (its
+/// `InstanceIds` JSON array), in order.
+fn listed_instances(sent: &Sent) -> Vec<String> {
+    sent.request
+        .params
+        .iter()
+        .find(|(k, _)| *k == "InstanceIds")
+        .and_then(|(_, v)| serde_json::from_str(v).ok())
+        .unwrap_or_default()
 }

@@ -113,6 +113,46 @@ pub const INVALID: &[Invalid] = &[
         &[("LoadBalancerId", "lb-simbalance001")],
         Code::TooManyBackendServers,
     ),
+    case(
+        "DeleteInstance with a ForceStop that is not a boolean",
+        "DeleteInstance",
+        &[
+            ("InstanceId", SOME),
+            ("Force", "true"),
+            ("ForceStop", "gently"),
+        ],
+        Code::InvalidParameter,
+    ),
+    case(
+        "ModifyInstanceAutoReleaseTime without InstanceId",
+        "ModifyInstanceAutoReleaseTime",
+        &[("AutoReleaseTime", "2026-06-01T00:00:00Z")],
+        Code::MissingParameter,
+    ),
+    case(
+        "ModifyInstanceChargeType without InstanceIds",
+        "ModifyInstanceChargeType",
+        &[("InstanceChargeType", "PostPaid")],
+        Code::MissingParameter,
+    ),
+    case(
+        "ModifyInstanceChargeType with InstanceIds that is not a JSON array",
+        "ModifyInstanceChargeType",
+        &[("InstanceIds", SOME), ("InstanceChargeType", "PostPaid")],
+        Code::InvalidParameter,
+    ),
+    case(
+        "ModifyInstanceChargeType to PrePaid without Period",
+        "ModifyInstanceChargeType",
+        &[("InstanceIds", r#"["i-someinstance1"]"#)],
+        Code::MissingParameter,
+    ),
+    case(
+        "DescribeInstanceHistoryEvents with PageSize 0",
+        "DescribeInstanceHistoryEvents",
+        &[("PageSize", "0")],
+        Code::InvalidParameter,
+    ),
 ];
 
 /// The parameters a case generates rather than lists.

@@ -262,16 +262,18 @@ impl Driver {
         Ok(())
     }
 
-    /// Counts a reply's code (`OK` for success) in the coverage.
-    fn count_code(&mut self, reply: &Reply) {
+    /// Counts a reply's code (`OK` for success) in the coverage, and for
+    /// the actions of the release lifecycle, by action too.
+    fn count_code(&mut self, action: &str, reply: &Reply) {
         let code = reply.error().map_or("OK", |e| e.code().as_str());
-        let codes = &mut self.counters.coverage.codes;
-        match codes.get_mut(code) {
+        let coverage = &mut self.counters.coverage;
+        match coverage.codes.get_mut(code) {
             Some(n) => *n += 1,
             None => {
-                codes.insert(code.to_owned(), 1);
+                coverage.codes.insert(code.to_owned(), 1);
             }
         }
+        coverage.lifecycle_answer(action, code);
     }
 
     /// Closes the ledger.

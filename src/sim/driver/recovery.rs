@@ -80,7 +80,10 @@ impl Driver {
     /// A lost answer is retried with the same ClientToken: a request that
     /// has none gets one (queries and malformed requests are not retried).
     pub(super) fn ensure_token(&mut self, sent: &mut Sent) {
-        let skip = matches!(sent.op, Op::Invalid { .. } | Op::Describe { .. });
+        let skip = matches!(
+            sent.op,
+            Op::Invalid { .. } | Op::Describe { .. } | Op::History { .. }
+        );
         if skip || key(&sent.request).is_some() {
             return;
         }

@@ -38,7 +38,7 @@ impl Driver {
         expected: Expected,
         events: Vec<Recorded>,
     ) -> Result<(), Failure> {
-        self.count_code(reply);
+        self.count_code(&sent.request.action, reply);
         let context = || describe(sent, self.now);
         if events.iter().any(|r| r.request_id != reply.request_id) {
             let got = "events of another request";
@@ -72,6 +72,13 @@ impl Driver {
                 }
             }
             Expected::Describe(ids) => Self::check_listing(&ids, reply, context)?,
+            Expected::History(total) => {
+                let body = reply.body();
+                if reply.error().is_some() || body["TotalCount"] != total {
+                    let expected = format!("{total} system events");
+                    return Err(Failure::mismatch(expected, body.to_string(), context()));
+                }
+            }
         }
         if let (None, Some(key)) = (reply.error(), key(&sent.request))
             && self.tokens.answer(&key, self.now).is_none()

@@ -5,7 +5,8 @@ use std::collections::HashSet;
 use super::Driver;
 use super::invalid::invalid_request;
 use crate::ledger::Request;
-use crate::sim::workload::{LBS, Op, TABLES, Target, cidr_block};
+use crate::model::time::Timestamp;
+use crate::sim::workload::{LBS, Op, ReleaseAt, TABLES, Target, cidr_block, malformed_time};
 
 /// The ids an operation's targets resolved to when it was sent. A later
 /// request of the same group commit may create more ids, and a target
@@ -56,6 +57,9 @@ impl Driver {
             Op::Create { .. } | Op::Delete { .. } | Op::DeleteMany { .. } => {
                 self.lifecycle_params(op, &ids)?
             }
+            Op::AutoRelease { .. } | Op::ChargeType { .. } | Op::History { .. } => {
+                self.release_params(op, &ids)?
+            }
             Op::CreateDisk { .. }
             | Op::Attach { .. }
             | Op::Detach { .. }
@@ -87,7 +91,8 @@ impl Driver {
             | Op::Start { target, .. }
             | Op::Stop { target, .. }
             | Op::Protect { target, .. }
-            | Op::Renew { target, .. } => (Some(target), None, None),
+            | Op::Renew { target, .. }
+            | Op::AutoRelease { target, .. } => (Some(target), None, None),
             Op::Route { instance, .. }
             | Op::Backend { instance, .. }
             | Op::Unbackend { instance, .. }
@@ -144,12 +149,14 @@ impl Driver {
             Op::Delete {
                 account,
                 force,
+                orderly,
                 dry,
                 token: t,
                 ..
             } => {
                 let id = ("InstanceId", ids.instance.clone());
                 let mut p = pairs(&[id, ("Force", b(force)), ("DryRun", b(dry))]);
+                force_stop(&mut p, *orderly);
                 token(&mut p, t);
                 Some((*account, "DeleteInstance", p))
             }
@@ -157,6 +164,7 @@ impl Driver {
                 account,
                 targets,
                 force,
+                orderly,
                 dry,
             } => {
                 // The same instance named twice is a malformed request (an
@@ -170,9 +178,84 @@ impl Driver {
                     .map(|(n, id)| (format!("InstanceId.{}", n + 1), id))
                     .collect();
                 p.extend(pairs(&[("Force", b(force)), ("DryRun", b(dry))]));
+                force_stop(&mut p, *orderly);
                 Some((*account, "DeleteInstances", p))
             }
             _ => None,
+        }
+    }
+
+    /// ModifyInstanceAutoReleaseTime, ModifyInstanceChargeType,
+    /// DescribeInstanceHistoryEvents.
+    fn release_params(&self, op: &Op, ids: &Ids) -> Option<(u8, &'static str, Params)> {
+        match op {
+            Op::AutoRelease { account, at, .. } => {
+                let mut p = pairs(&[("InstanceId", ids.instance.clone())]);
+                if let Some(time) = release_time(at, self.now) {
+                    p.push(("AutoReleaseTime".into(), time));
+                }
+                Some((*account, "ModifyInstanceAutoReleaseTime", p))
+            }
+            Op::ChargeType {
+                account,
+                targets,
+                period,
+                include_data,
+            } => {
+                let mut seen = HashSet::new();
+                let named: Vec<String> = targets
+                    .iter()
+                    .map(|t| self.pools.instances.resolve(t, "i"))
+                    .filter(|id| seen.insert(id.clone()))
+                    .collect();
+                let list = serde_json::to_string(&named).ok()?;
+                let mut p = pairs(&[
+                    ("InstanceIds", list),
+                    ("IncludeDataDisks", include_data.to_string()),
+                ]);
+                match period {
+                    Some((n, unit)) => p.extend(pairs(&[
+                        ("InstanceChargeType", "PrePaid".into()),
+                        ("Period", n.to_string()),
+                        ("PeriodUnit", unit.as_str().into()),
+                    ])),
+                    None => p.push(("InstanceChargeType".into(), "PostPaid".into())),
+                }
+                Some((*account, "ModifyInstanceChargeType", p))
+            }
+            Op::History { account, kind } => {
+                let mut p = pairs(&[("PageSize", "100".into())]);
+                if let Some(k) = kind {
+                    p.push(("EventType".into(), k.as_str().into()));
+                }
+                Some((*account, "DescribeInstanceHistoryEvents", p))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `ForceStop=false` for an orderly release (otherwise not sent: the default).
+fn force_stop(p: &mut Params, orderly: bool) {
+    if orderly {
+        p.push(("ForceStop".into(), "false".into()));
+    }
+}
+
+/// The `AutoReleaseTime` value of `at` (none: not sent).
+fn release_time(at: &ReleaseAt, now: Timestamp) -> Option<String> {
+    match at {
+        ReleaseAt::Clear => None,
+        ReleaseAt::Malformed(n) => Some(malformed_time(*n).to_owned()),
+        ReleaseAt::In { secs, minutes } => {
+            let t = now.add_secs(i64::from(*secs))?;
+            let when = chrono::DateTime::from_timestamp(t.unix(), 0)?;
+            let format = if *minutes {
+                "%Y-%m-%dT%H:%MZ"
+            } else {
+                "%Y-%m-%dT%H:%M:%SZ"
+            };
+            Some(when.format(format).to_string())
         }
     }
 }

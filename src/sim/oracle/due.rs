@@ -1,31 +1,50 @@
-//! Transitions and expiries: what falls due as the clock moves.
+//! Transitions, expiries and the platform's releases: what falls due as
+//! the clock moves.
 
 use std::collections::btree_map::Entry;
 
-use super::{Due, OInstance, Oracle, iid};
-use crate::model::event::{Event, InstanceExpired, InstanceLocked, InstanceStatusChanged};
+use super::network::{lb_id, table_id};
+use super::{Due, GRACE_SECS, OInstance, Oracle, iid};
+use crate::model::event::{
+    BackendServerRemoved, Event, InstanceExpired, InstanceLocked, InstanceReleaseTriggered,
+    InstanceStatusChanged, RouteEntryDeleted,
+};
+use crate::model::id::RequestId;
 use crate::model::scheduler::EXPIRY_LOCK_MSG;
 use crate::model::time::Timestamp;
-use crate::model::values::{InstanceStatus, LockReason, StatusReason};
+use crate::model::values::{InstanceStatus, LockReason, ReleaseTrigger, StatusReason};
 
-/// An instance's next due moment: when, and whether it is its expiry (an
-/// expiry before the end of a transition comes first).
-fn next_due(i: &OInstance) -> Option<(Timestamp, bool)> {
+/// What falls due for an instance. At one and the same moment they come in
+/// this order: a transitional status ends, the subscription expires, the
+/// automatic release time arrives, the 15 days after expiry end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Falls {
+    Transition,
+    Expiry,
+    AutoRelease,
+    EndOfGrace,
+}
+
+/// An instance's next due moment, and what falls due then.
+fn next_due(i: &OInstance) -> Option<(Timestamp, Falls)> {
     let transition = match i.status {
         InstanceStatus::Pending | InstanceStatus::Starting | InstanceStatus::Stopping => i.until,
         _ => None,
     };
-    let expiry = if i.prepaid && !i.expired {
-        i.expiry
-    } else {
-        None
-    };
-    match (transition, expiry) {
-        (Some(t), Some(e)) if e < t => Some((e, true)),
-        (Some(t), _) => Some((t, false)),
-        (None, Some(e)) => Some((e, true)),
-        (None, None) => None,
-    }
+    let expiry = (i.prepaid && !i.expired).then_some(i.expiry).flatten();
+    let grace = (i.prepaid && i.expired)
+        .then_some(i.expiry)
+        .flatten()
+        .and_then(|e| e.add_secs(GRACE_SECS));
+    [
+        transition.map(|t| (t, Falls::Transition)),
+        expiry.map(|t| (t, Falls::Expiry)),
+        i.auto_release.map(|t| (t, Falls::AutoRelease)),
+        grace.map(|t| (t, Falls::EndOfGrace)),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
 }
 
 /// The end of a transition: the status it leads to, and its events.
@@ -90,21 +109,92 @@ impl Oracle {
                 continue;
             };
             // One instance can fall due more than once (its transition ends,
-            // then its subscription expires): walk a copy forward.
+            // then its subscription expires): walk a copy forward, until
+            // nothing more is due or the platform released it.
             let mut i = original.clone();
-            while let Some((at, is_expiry)) = next_due(&i).filter(|(t, _)| *t <= now) {
-                let events = if is_expiry {
-                    expire(id, &mut i, at)
-                } else {
-                    finish_transition(id, &mut i)
-                };
+            while let Some((at, falls)) = next_due(&i).filter(|(t, _)| *t <= now) {
+                let (events, released) = self.falls_due(id, &mut i, at, falls);
                 out.push((at, id, i.account.clone(), events));
+                if released {
+                    break;
+                }
             }
         }
         out.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         out.into_iter()
             .map(|(at, _, account, events)| (at, account, events))
             .collect()
+    }
+
+    /// The events of what falls due for `i` at `at`, and whether the
+    /// platform released it.
+    fn falls_due(
+        &self,
+        id: &str,
+        i: &mut OInstance,
+        at: Timestamp,
+        falls: Falls,
+    ) -> (Vec<Event>, bool) {
+        // A release the platform carries out powers off what is not stopped.
+        let forced = i.status != InstanceStatus::Stopped;
+        match falls {
+            Falls::Transition => {
+                let stopping = i.status == InstanceStatus::Stopping;
+                let mut events = finish_transition(id, i);
+                // The stop an orderly forced release waited for: the release
+                // goes ahead (it was asked for with Force=true).
+                match i.pending.filter(|_| stopping) {
+                    Some(request) => {
+                        let trigger = ReleaseTrigger::Request;
+                        events.extend(self.platform_release(id, i, trigger, Some(request), true));
+                        (events, true)
+                    }
+                    None => (events, false),
+                }
+            }
+            Falls::Expiry => (expire(id, i, at), false),
+            Falls::AutoRelease => {
+                let trigger = ReleaseTrigger::AutoReleaseTime;
+                (self.platform_release(id, i, trigger, None, forced), true)
+            }
+            Falls::EndOfGrace => {
+                let trigger = ReleaseTrigger::SubscriptionEnded;
+                (self.platform_release(id, i, trigger, None, forced), true)
+            }
+        }
+    }
+
+    /// A release by the platform: what set it off, then the route entries
+    /// and backend-server memberships naming the instance removed, then the
+    /// release as DeleteInstance makes it.
+    fn platform_release(
+        &self,
+        id: &str,
+        i: &OInstance,
+        trigger: ReleaseTrigger,
+        caused_by: Option<RequestId>,
+        forced: bool,
+    ) -> Vec<Event> {
+        let mut events = vec![Event::InstanceReleaseTriggered(InstanceReleaseTriggered {
+            instance_id: iid(id),
+            trigger,
+            caused_by,
+        })];
+        for (table, cidr) in &i.routes {
+            events.push(Event::RouteEntryDeleted(RouteEntryDeleted {
+                route_table_id: table_id(table),
+                destination_cidr_block: cidr.clone(),
+                next_hop_id: iid(id),
+            }));
+        }
+        for lb in &i.lbs {
+            events.push(Event::BackendServerRemoved(BackendServerRemoved {
+                load_balancer_id: lb_id(lb),
+                server_id: iid(id),
+            }));
+        }
+        events.extend(self.release_of(id, i, forced));
+        events
     }
 
     /// Moves an instance's entry in the timers to its next due time.

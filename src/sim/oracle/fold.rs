@@ -2,9 +2,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{ODisk, OInstance, OSnapshot, Oracle, Owned};
+use super::{HISTORY_KEPT_SECS, History, ODisk, OInstance, OSnapshot, Oracle, Owned};
 use crate::model::event::*;
-use crate::model::values::{ChargeType, DiskType, InstanceStatus, SnapshotType};
+use crate::model::id::RequestId;
+use crate::model::time::Timestamp;
+use crate::model::values::{
+    ChargeType, DiskType, InstanceStatus, ReleaseTrigger, SnapshotType, StatusReason,
+};
 
 impl<V> Owned<V> {
     fn new(owner: &str) -> Self {
@@ -17,7 +21,9 @@ impl<V> Owned<V> {
 
 impl Oracle {
     /// Folds one event (as the ledger recorded it) into the oracle's records.
-    pub fn apply(&mut self, account: &str, event: &Event) {
+    pub fn apply(&mut self, recorded: &Recorded) {
+        let (account, event) = (recorded.account.as_str(), &recorded.event);
+        let (request, at) = (recorded.request_id, recorded.time);
         match event {
             Event::InstanceCreated(e) => self.instance_created(account, e),
             Event::InstanceReleased(e) => self.instance_released(e),
@@ -38,7 +44,14 @@ impl Oracle {
             | Event::InstanceLocked(_)
             | Event::InstanceUnlocked(_)
             | Event::InstanceAttributeChanged(_)
-            | Event::InstanceRenewed(_) => self.instance_changed(event),
+            | Event::InstanceRenewed(_) => self.instance_changed(account, recorded.time, event),
+            Event::InstanceReleasePending(_)
+            | Event::InstanceReleaseTriggered(_)
+            | Event::AutoReleaseTimeChanged(_)
+            | Event::InstanceChargeTypeChanged(_)
+            | Event::DiskChargeTypeChanged(_) => {
+                self.lifecycle_changed(account, request, at, event)
+            }
         }
         // Whatever touched an instance may have moved its next due moment.
         if let Some(id) = event
@@ -48,6 +61,62 @@ impl Oracle {
             .find(|t| t.starts_with("i-"))
         {
             self.retime(id);
+        }
+    }
+
+    /// The events of the release lifecycle (docs/BEHAVIOUR.md §7).
+    fn lifecycle_changed(
+        &mut self,
+        account: &str,
+        request: RequestId,
+        at: Timestamp,
+        event: &Event,
+    ) {
+        match event {
+            Event::InstanceReleasePending(e) => {
+                if let Some(i) = self.instances.get_mut(e.instance_id.as_str()) {
+                    i.pending = Some(request);
+                }
+            }
+            Event::InstanceReleaseTriggered(e)
+                if e.trigger == ReleaseTrigger::SubscriptionEnded =>
+            {
+                self.saw(account, History::ExpirationDelete, at);
+            }
+            Event::AutoReleaseTimeChanged(e) => {
+                if let Some(i) = self.instances.get_mut(e.instance_id.as_str()) {
+                    i.auto_release = e.auto_release_time;
+                }
+            }
+            Event::InstanceChargeTypeChanged(e) => {
+                if let Some(i) = self.instances.get_mut(e.instance_id.as_str()) {
+                    i.prepaid = e.instance_charge_type == ChargeType::PrePaid;
+                    i.expiry = e.expired_time;
+                    i.expired = false;
+                    if i.prepaid {
+                        i.auto_release = None;
+                    }
+                }
+            }
+            Event::DiskChargeTypeChanged(e) => {
+                if let Some(d) = self.disks.get_mut(e.disk_id.as_str()) {
+                    d.prepaid = e.disk_charge_type == ChargeType::PrePaid;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// One more system event of `kind` on an instance of `account`, at
+    /// `at`; those more than 30 days older are forgotten.
+    fn saw(&mut self, account: &str, kind: History, at: Timestamp) {
+        let kept = self.history.entry(account.to_owned()).or_default();
+        kept.push_back((at, kind));
+        while kept
+            .front()
+            .is_some_and(|(t, _)| t.add_secs(HISTORY_KEPT_SECS).is_some_and(|end| end < at))
+        {
+            kept.pop_front();
         }
     }
 
@@ -69,6 +138,8 @@ impl Oracle {
                 lbs: BTreeSet::new(),
                 born: self.born,
                 timer: None,
+                auto_release: None,
+                pending: None,
             },
         );
     }
@@ -81,7 +152,12 @@ impl Oracle {
     }
 
     /// The events that change an instance's own attributes.
-    fn instance_changed(&mut self, event: &Event) {
+    fn instance_changed(&mut self, account: &str, at: Timestamp, event: &Event) {
+        if let Event::InstanceStatusChanged(e) = event
+            && e.reason == StatusReason::Expired
+        {
+            self.saw(account, History::ExpirationStop, at);
+        }
         let Some(i) = event
             .tags()
             .into_iter()

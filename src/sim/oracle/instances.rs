@@ -2,7 +2,9 @@
 //! it makes, CreateInstance, Start/Stop, attributes, renewal, locks and
 //! DescribeInstances.
 
-use super::{Expect, Oracle, iid, placeholder_disk, placeholder_instance, plus};
+use super::{
+    Expect, OInstance, Oracle, Release, iid, placeholder_disk, placeholder_instance, plus,
+};
 use crate::model::error::Code;
 use crate::model::event::*;
 use crate::model::time::Timestamp;
@@ -50,10 +52,7 @@ impl Oracle {
 
     /// An instance's release: the instance, then each disk released with it
     /// (DeleteWithInstance, or a security lock) or detached.
-    fn release_events(&self, id: &str, force: bool) -> Vec<Event> {
-        let Some(i) = self.instances.get(id) else {
-            return Vec::new();
-        };
+    pub(super) fn release_of(&self, id: &str, i: &OInstance, force: bool) -> Vec<Event> {
         let security = i.locks.contains_key(&LockReason::Security);
         let mut out = vec![Event::InstanceReleased(InstanceReleased {
             instance_id: iid(id),
@@ -118,22 +117,22 @@ impl Oracle {
         None
     }
 
-    /// DeleteInstance.
+    /// DeleteInstance (`how`: Force, and ForceStop unless `orderly`).
     pub fn delete_instance(
         &self,
         acct: &str,
         id: &str,
-        force: bool,
+        how: Release,
         dry: bool,
         now: Timestamp,
     ) -> Expect {
-        if let Some(code) = self.delete_blocker(acct, id, force, now) {
+        if let Some(code) = self.delete_blocker(acct, id, how.force, now) {
             return Expect::Error(code);
         }
         if dry {
             return Expect::Error(Code::DryRunOperation);
         }
-        Expect::Events(self.release_events(id, force))
+        Expect::Events(self.release_or_stop(id, how, now))
     }
 
     /// DeleteInstances (ids already valid and distinct).
@@ -141,10 +140,11 @@ impl Oracle {
         &self,
         acct: &str,
         ids: &[String],
-        force: bool,
+        how: Release,
         dry: bool,
         now: Timestamp,
     ) -> Expect {
+        let force = how.force;
         if let Some(code) = ids
             .iter()
             .find_map(|id| self.delete_blocker(acct, id, force, now))
@@ -156,7 +156,7 @@ impl Oracle {
         }
         let events = ids
             .iter()
-            .flat_map(|id| self.release_events(id, force))
+            .flat_map(|id| self.release_or_stop(id, how, now))
             .collect();
         Expect::Events(events)
     }

@@ -8,6 +8,12 @@
 //! that the comparison binds to the ids the ledger generated (checking they
 //! are fresh).
 //!
+//! The release lifecycle (docs/BEHAVIOUR.md §7) is restated here too: an
+//! orderly forced release (`ForceStop=false`) stops first and is released by
+//! the platform when the stop completes; the automatic release time; the
+//! release of a subscription 15 days after it expired unrenewed; the change
+//! of billing; the history of the platform's system events (a count).
+//!
 //! Two implementations agreeing on millions of generated requests is the
 //! evidence; keep this one obvious rather than clever. It holds live
 //! resources only: a released one is forgotten at once.
@@ -15,15 +21,18 @@
 mod due;
 mod fold;
 mod instances;
+mod lifecycle;
 mod network;
 mod storage;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+pub use lifecycle::Release;
 
 use crate::model::ctx::Durations;
 use crate::model::error::Code;
 use crate::model::event::Event;
-use crate::model::id::{DiskId, InstanceId, SnapshotId};
+use crate::model::id::{DiskId, InstanceId, RequestId, SnapshotId};
 use crate::model::time::Timestamp;
 use crate::model::values::{InstanceStatus, LockReason};
 
@@ -36,6 +45,41 @@ pub const ROUTE_ENTRIES_MAX: usize = 200;
 /// Most backend servers on one load balancer (SLB's quota; one
 /// AddBackendServers call takes at most 20, more is a malformed request).
 pub const LB_SERVERS_MAX: usize = 200;
+/// The nearest automatic release time: 30 minutes after the request.
+pub const AUTO_RELEASE_NEAREST_SECS: i64 = 1800;
+/// The farthest automatic release time: three years (36 calendar months)
+/// after the request.
+pub const AUTO_RELEASE_FARTHEST_MONTHS: u32 = 36;
+/// An expired subscription not renewed is released this long after its
+/// expiry: 15 days.
+pub const GRACE_SECS: i64 = 15 * 86_400;
+/// How long DescribeInstanceHistoryEvents lists a system event: 30 days
+/// (ECS lists the events completed within the last 30 days).
+pub const HISTORY_KEPT_SECS: i64 = 30 * 86_400;
+/// Most instances one ModifyInstanceChargeType names.
+pub const CHARGE_TYPE_INSTANCES_MAX: usize = 20;
+
+/// The platform's system events DescribeInstanceHistoryEvents lists.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum History {
+    /// `InstanceExpiration.Stop`: expiry stopped a running subscription.
+    ExpirationStop,
+    /// `InstanceExpiration.Delete`: a subscription not renewed in time was
+    /// released.
+    ExpirationDelete,
+}
+
+impl History {
+    /// Its `EventType` on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            History::ExpirationStop => "InstanceExpiration.Stop",
+            History::ExpirationDelete => "InstanceExpiration.Delete",
+        }
+    }
+}
 
 /// An instance as the oracle sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +110,10 @@ pub struct OInstance {
     pub born: u64,
     /// When its next transition or expiry is due (its key in the timers).
     pub timer: Option<Timestamp>,
+    /// When the platform releases it (ModifyInstanceAutoReleaseTime).
+    pub auto_release: Option<Timestamp>,
+    /// The DeleteInstance(s) request whose orderly release waits for its stop.
+    pub pending: Option<RequestId>,
 }
 
 /// A disk as the oracle sees it.
@@ -143,6 +191,9 @@ pub struct Oracle {
     /// due: `due` looks at the instances due, not at every instance.
     timers: BTreeSet<(Timestamp, String)>,
     born: u64,
+    /// The platform's system events of the last 30 days, by account, oldest
+    /// first (they stay after their instance is released).
+    pub history: BTreeMap<String, VecDeque<(Timestamp, History)>>,
     /// Plant a wrong rule (tests of the simulator itself): row 7 forgotten.
     pub forget_row_7: bool,
 }

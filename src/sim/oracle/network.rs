@@ -6,11 +6,11 @@ use crate::model::event::*;
 use crate::model::id::{LoadBalancerId, RouteTableId};
 use crate::model::values::NextHopType;
 
-fn table_id(table: &str) -> RouteTableId {
+pub(super) fn table_id(table: &str) -> RouteTableId {
     RouteTableId::parse(table).unwrap_or_else(|_| unreachable!("generated"))
 }
 
-fn lb_id(lb: &str) -> LoadBalancerId {
+pub(super) fn lb_id(lb: &str) -> LoadBalancerId {
     LoadBalancerId::parse(lb).unwrap_or_else(|_| unreachable!("generated"))
 }
 
@@ -21,8 +21,12 @@ impl Oracle {
         if existing.is_some_and(|t| t.owner != acct) {
             return Expect::Error(Code::RouteTableNotFound);
         }
-        if self.inst(instance, acct).is_none() {
+        let Some(hop) = self.inst(instance, acct) else {
             return Expect::Error(Code::NextHopNotFound);
+        };
+        // Stopping to be released (ForceStop=false): no new dependencies.
+        if hop.pending.is_some() {
+            return Expect::Error(Code::IncorrectInstanceStatus);
         }
         let entries = existing.map(|t| &t.entries);
         if entries.is_some_and(|e| e.contains_key(cidr)) {
@@ -61,8 +65,12 @@ impl Oracle {
         if existing.is_some_and(|l| l.owner != acct) {
             return Expect::Error(Code::LoadBalancerNotFound);
         }
-        if self.inst(instance, acct).is_none() {
+        let Some(server) = self.inst(instance, acct) else {
             return Expect::Error(Code::BackendServerNotFound);
+        };
+        // Stopping to be released (ForceStop=false): no new dependencies.
+        if server.pending.is_some() {
+            return Expect::Error(Code::IncorrectInstanceStatus);
         }
         let servers = existing.map_or(0, |l| l.entries.len());
         let joins = existing.is_none_or(|l| !l.entries.contains_key(instance));

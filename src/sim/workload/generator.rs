@@ -1,9 +1,10 @@
 //! The seeded generator of everyday operations: every action, valid and
 //! invalid, over recent, live, released, foreign and unknown resources.
 
-use super::{FaultKind, Op, Pool, Pools, RETRY_WINDOW, Target, View};
+use super::{FaultKind, Op, Pool, Pools, RETRY_WINDOW, ReleaseAt, Target, View};
 use crate::model::values::{InstanceStatus, LockReason, PeriodUnit};
 use crate::sim::driver::INVALID;
+use crate::sim::oracle::History;
 
 /// Generates operations from a seed.
 #[derive(Debug)]
@@ -145,17 +146,29 @@ impl Generator {
         if (250..=289).contains(&roll) {
             return self.delete_many(pools);
         }
+        if (445..=459).contains(&roll) {
+            return self.charge_type(pools);
+        }
         let (account, target) = self.instance(pools);
         match roll {
-            120..=249 => Op::Delete {
+            120..=249 => {
+                let force = self.chance(35);
+                Op::Delete {
+                    account,
+                    target,
+                    force,
+                    orderly: force && self.chance(40),
+                    dry: self.chance(8),
+                    token: self.token(),
+                }
+            }
+            290..=359 => Op::Start { account, target },
+            360..=379 => Op::AutoRelease {
                 account,
                 target,
-                force: self.chance(35),
-                dry: self.chance(8),
-                token: self.token(),
+                at: self.release_at(),
             },
-            290..=379 => Op::Start { account, target },
-            380..=459 => Op::Stop { account, target },
+            380..=444 => Op::Stop { account, target },
             460..=484 => Op::Protect {
                 account,
                 target,
@@ -182,11 +195,62 @@ impl Generator {
                 targets.push(t);
             }
         }
+        let force = self.chance(40);
         Op::DeleteMany {
             account,
             targets,
-            force: self.chance(40),
+            force,
+            orderly: force && self.chance(40),
             dry: self.chance(15),
+        }
+    }
+
+    /// An `AutoReleaseTime`: mostly within two days (the clock reaches it),
+    /// sometimes years ahead, none, too soon, too far or malformed.
+    fn release_at(&mut self) -> ReleaseAt {
+        let minutes = self.chance(30);
+        let secs = match self.rng.u32(0..100) {
+            0..=9 => return ReleaseAt::Clear,
+            10..=19 => return ReleaseAt::Malformed(self.rng.u8(0..5)),
+            20..=29 => self.rng.u32(0..1800),
+            30..=34 => 1096 * 86_400 + self.rng.u32(0..60 * 86_400),
+            35..=39 => self.rng.u32(1800..1000 * 86_400),
+            _ => 1800 + self.rng.u32(0..2 * 86_400),
+        };
+        ReleaseAt::In { secs, minutes }
+    }
+
+    /// ModifyInstanceChargeType of one to three instances, either way (a
+    /// period of 5 weeks is refused).
+    fn charge_type(&mut self, pools: &Pools) -> Op {
+        let n = if self.chance(70) {
+            1
+        } else {
+            self.rng.usize(2..4)
+        };
+        let mut targets = Vec::with_capacity(n);
+        let mut account = self.any_account();
+        for k in 0..n {
+            let (t, owner) = self.target(&pools.instances, "i");
+            if k == 0 {
+                account = self.account_for(owner);
+            }
+            if !targets.contains(&t) {
+                targets.push(t);
+            }
+        }
+        let period = self.chance(50).then(|| {
+            if self.chance(70) {
+                (self.rng.u32(1..6), PeriodUnit::Week)
+            } else {
+                (self.rng.u32(1..3), PeriodUnit::Month)
+            }
+        });
+        Op::ChargeType {
+            account,
+            targets,
+            period,
+            include_data: self.chance(50),
         }
     }
 
@@ -304,7 +368,15 @@ impl Generator {
     /// Queries, malformed requests, retries, the clock, batches and faults.
     fn other_op(&mut self, roll: u32, view: &View<'_>) -> Op {
         match roll {
-            880..=894 => {
+            888..=894 => {
+                let kinds = [History::ExpirationStop, History::ExpirationDelete];
+                let kind = self.chance(50).then(|| kinds[self.rng.usize(0..2)]);
+                Op::History {
+                    account: self.any_account(),
+                    kind,
+                }
+            }
+            880..=887 => {
                 let statuses = [
                     InstanceStatus::Pending,
                     InstanceStatus::Running,
@@ -346,12 +418,14 @@ impl Generator {
     }
 
     /// A clock jump: mostly seconds or minutes, sometimes days, now and
-    /// then past a month (subscriptions expire).
+    /// then past the 15 days after an expiry or past a month
+    /// (subscriptions expire and are released).
     fn advance(&mut self) -> u32 {
         match self.rng.u32(0..100) {
             0..=69 => self.rng.u32(1..10),
             70..=89 => self.rng.u32(60..600),
-            90..=97 => self.rng.u32(86_400..10 * 86_400),
+            90..=95 => self.rng.u32(86_400..10 * 86_400),
+            96..=97 => self.rng.u32(15 * 86_400..18 * 86_400),
             _ => self.rng.u32(31 * 86_400..40 * 86_400),
         }
     }

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::faults::FaultKind;
-use super::oracle::Oracle;
+use super::oracle::{History, Oracle};
 use crate::model::time::Timestamp;
 use crate::model::values::{InstanceStatus, LockReason, PeriodUnit};
 
@@ -50,21 +50,42 @@ pub enum Op {
         protection: bool,
         token: Option<String>,
     },
-    /// DeleteInstance.
+    /// DeleteInstance; `orderly` sends `ForceStop=false` (absent from
+    /// traces saved before it: `ForceStop` not sent).
     Delete {
         account: u8,
         target: Target,
         force: bool,
+        #[serde(default)]
+        orderly: bool,
         dry: bool,
         token: Option<String>,
     },
-    /// DeleteInstances.
+    /// DeleteInstances; `orderly` as for [`Op::Delete`].
     DeleteMany {
         account: u8,
         targets: Vec<Target>,
         force: bool,
+        #[serde(default)]
+        orderly: bool,
         dry: bool,
     },
+    /// ModifyInstanceAutoReleaseTime.
+    AutoRelease {
+        account: u8,
+        target: Target,
+        at: ReleaseAt,
+    },
+    /// ModifyInstanceChargeType: to PrePaid for `period`, or to PostPaid
+    /// without one.
+    ChargeType {
+        account: u8,
+        targets: Vec<Target>,
+        period: Option<(u32, PeriodUnit)>,
+        include_data: bool,
+    },
+    /// DescribeInstanceHistoryEvents, optionally of one `EventType`.
+    History { account: u8, kind: Option<History> },
     /// StartInstance.
     Start { account: u8, target: Target },
     /// StopInstance.
@@ -169,6 +190,33 @@ pub enum Op {
     Batch { ops: Vec<Op> },
     /// Inject a fault.
     Fault { kind: FaultKind },
+}
+
+/// The `AutoReleaseTime` a [`Op::AutoRelease`] sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)] // the fields are documented with their variant
+pub enum ReleaseAt {
+    /// None: cancels the automatic release.
+    Clear,
+    /// `secs` after the ledger time, as `yyyy-MM-ddTHH:mm:ssZ`, or
+    /// `yyyy-MM-ddTHH:mmZ` when `minutes`.
+    In { secs: u32, minutes: bool },
+    /// The n-th of a fixed list of malformed times (see [`malformed_time`]).
+    Malformed(u8),
+}
+
+/// Malformed `AutoReleaseTime` values.
+const MALFORMED_TIMES: [&str; 5] = [
+    "tomorrow",
+    "2026-02-30T10:00:00Z",
+    "2026-06-01 10:00:00",
+    "2026-06-01T10:00:00+08:00",
+    "2026-06-01",
+];
+
+/// The n-th malformed `AutoReleaseTime` (modulo the list).
+pub fn malformed_time(n: u8) -> &'static str {
+    MALFORMED_TIMES[n as usize % MALFORMED_TIMES.len()]
 }
 
 /// Every id of one kind the run created, in creation order, with its
@@ -340,6 +388,9 @@ impl Op {
             Op::Create { .. } => "Create",
             Op::Delete { .. } => "Delete",
             Op::DeleteMany { .. } => "DeleteMany",
+            Op::AutoRelease { .. } => "AutoRelease",
+            Op::ChargeType { .. } => "ChargeType",
+            Op::History { .. } => "History",
             Op::Start { .. } => "Start",
             Op::Stop { .. } => "Stop",
             Op::Protect { .. } => "Protect",

@@ -267,6 +267,7 @@ fn unblock(
             account,
             target,
             force,
+            orderly: false,
             dry: false,
             token: None,
         },
