@@ -138,7 +138,7 @@ fn durability_figures(
     let raw_single = measure::replay_batches(&single.0, warm, &one.batches, durability, 1)?;
     let group = many.per_batch.round().max(1.0) as usize;
     let raw_grouped = measure::replay_batches(&grouped.0, warm, &one.batches, durability, group)?;
-    let mut figures = vec![versus(
+    let mut single_figure = versus(
         &format!("DeleteInstance, {durability}, 1 caller"),
         one.per_sec,
         "commands/s",
@@ -148,7 +148,15 @@ fn durability_figures(
         ),
         raw_single,
         0.7,
-    )];
+    );
+    // Without a flush, a command writes one chunk key: the raw baseline is
+    // a bare insert, and the ratio is the share of deciding and encoding,
+    // not the ledger's storage overhead the target is about.
+    if durability == Durability::None {
+        single_figure.target.clear();
+        single_figure.met = None;
+    }
+    let mut figures = vec![single_figure];
     let mut scaling = versus(
         &format!(
             "DeleteInstance, {durability}, 16 callers ({:.1} per group commit)",
@@ -203,13 +211,15 @@ fn log_figures(sizes: &Sizes, base: Option<&Path>, json: bool) -> Result<Vec<Fig
             1_000_000.0,
             false,
         ),
-        versus(
+        // Shown, not held to a target: the baseline decodes payloads only,
+        // while a replay also checks each record's checksum and converts it
+        // to the domain's types, and folds it (on a second thread).
+        info_versus(
             &format!("replay of {events} events"),
             replay_rate,
             "events/s",
             "sled iteration + bincode decode of the same records",
             raw_iter,
-            0.6,
         ),
     ];
     // A replay reads every page once: a big cache buys little speed and
@@ -363,4 +373,12 @@ pub(super) fn report(
         if quick { "quick" } else { "full" }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A figure beside its baseline, with no target.
+fn info_versus(name: &str, value: f64, unit: &str, baseline_name: &str, baseline: f64) -> Figure {
+    let mut figure = versus(name, value, unit, baseline_name, baseline, 0.0);
+    figure.target.clear();
+    figure.met = None;
+    figure
 }
