@@ -260,6 +260,30 @@ fn the_same_seeded_input_gives_the_same_log_and_head_hash() {
     assert_ne!(run(c.path(), &["log", "--json"], "").stdout, log_a);
 }
 
+/// docs/BEHAVIOUR.md §6: the log does not depend on how input was batched.
+/// The quickstart piped at once (exec reads ahead and group-commits what
+/// has arrived) and sent one line at a time, each answer awaited (one
+/// request per commit), give the same answers, log and head hash.
+#[test]
+fn the_log_does_not_depend_on_how_input_was_batched() {
+    let piped = tempfile::tempdir().unwrap();
+    let out = run(piped.path(), &["exec", "--seed", "1"], QUICKSTART);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let stepped = tempfile::tempdir().unwrap();
+    let mut exec = Exec::spawn(stepped.path(), &["--seed", "1"]);
+    let answers: Vec<Value> = QUICKSTART
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| exec.send(line).expect("an answer per line"))
+        .collect();
+    assert_eq!(exec.finish(), 0);
+    assert_eq!(json_lines(&out.stdout), answers);
+    let log = |dir: &std::path::Path| run(dir, &["log", "--json"], "").stdout;
+    assert_eq!(log(piped.path()), log(stepped.path()));
+    let verify = |dir: &std::path::Path| run(dir, &["verify"], "").stdout;
+    assert_eq!(verify(piped.path()), verify(stepped.path()), "same head");
+}
+
 #[test]
 fn log_json_is_flat_pascal_case_with_gapless_seq() {
     let dir = tempfile::tempdir().unwrap();
