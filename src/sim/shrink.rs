@@ -1,7 +1,7 @@
 //! Shrinking a failing trace by deleting operations, so a failure becomes a
 //! short regression test: batches become their requests, then whole kinds of
 //! operation go at once, then chunks of halving size (delta debugging). A
-//! candidate is kept when it fails with the same [`Failure::signature`].
+//! candidate is kept when it fails with the same [`crate::sim::failure::Failure::signature`].
 
 use super::workload::Op;
 use super::{FailedRun, SimConfig, run_trace};

@@ -2,11 +2,11 @@
 //! invariants, step by step.
 //!
 //! This file is the control flow of a step; the leaves live beside it:
-//! [`request`] makes an operation into a request, [`expect`] asks the oracle
-//! what it must get, [`reply`] compares, [`records`] reads the log back,
-//! [`absorb`] folds checked events and checks what they touched, [`recovery`]
-//! handles crashes and faults, [`full`] checks everything at once, [`tokens`]
-//! remembers answers for ClientToken retries.
+//! `request.rs` makes an operation into a request, `expect.rs` asks the
+//! oracle what it must get, `reply.rs` compares, `records.rs` reads the log
+//! back, `absorb.rs` folds checked events and checks what they touched,
+//! `recovery.rs` handles crashes and faults, `full.rs` checks everything at
+//! once, `tokens.rs` remembers answers for ClientToken retries.
 
 mod absorb;
 mod expect;
