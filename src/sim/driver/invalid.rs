@@ -153,6 +153,37 @@ pub const INVALID: &[Invalid] = &[
         &[("PageSize", "0")],
         Code::InvalidParameter,
     ),
+    case(
+        "CreateRouteEntry with a DestinationCidrBlock that is not an IPv4 block",
+        "CreateRouteEntry",
+        &[
+            ("RouteTableId", "vtb-simtable0001"),
+            ("DestinationCidrBlock", "10.0.0.300/24"),
+            ("NextHopId", SOME),
+        ],
+        Code::CidrBlockMalformed,
+    ),
+    case(
+        "AddBackendServers with BackendServers that is not a JSON array",
+        "AddBackendServers",
+        &[
+            ("LoadBalancerId", "lb-simbalance001"),
+            ("BackendServers", "i-someinstance1"),
+        ],
+        Code::BackendServersMalformed,
+    ),
+    case(
+        "AddBackendServers with a Weight of 101",
+        "AddBackendServers",
+        &[
+            ("LoadBalancerId", "lb-simbalance001"),
+            (
+                "BackendServers",
+                r#"[{"ServerId":"i-someinstance1","Weight":"101"}]"#,
+            ),
+        ],
+        Code::WeightMalformed,
+    ),
 ];
 
 /// The parameters a case generates rather than lists.
