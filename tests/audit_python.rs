@@ -7,25 +7,18 @@
 //! Set ECS_LEDGER_SKIP_SDK=1 to skip on a machine without network access
 //! (CI never sets it).
 
-use std::process::Command;
+mod common;
+
+use common::python::run_harness;
 
 #[test]
 fn an_independent_python_checker_accepts_the_proofs_and_rejects_tampered_ones() {
-    if std::env::var_os("ECS_LEDGER_SKIP_SDK").is_some() {
-        eprintln!("skipped: ECS_LEDGER_SKIP_SDK is set");
+    let Some(ran) = run_harness("audit/run.py", &[]) else {
         return;
-    }
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new("python3")
-        .arg(format!("{root}/tests/audit/run.py"))
-        .arg("--bin")
-        .arg(env!("CARGO_BIN_EXE_ecs-ledger"))
-        .output()
-        .expect("python3 must be installed to run the audit checker");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    };
+    let (stdout, stderr) = (&ran.stdout, &ran.stderr);
     assert!(
-        out.status.success(),
+        ran.success,
         "the independent checker disagreed:\n{stdout}\n{stderr}"
     );
     assert!(

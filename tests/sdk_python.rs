@@ -7,30 +7,17 @@
 //! Set ECS_LEDGER_SKIP_SDK=1 to skip on a machine without network access
 //! (CI never sets it).
 
-use std::process::Command;
-
-#[allow(dead_code)]
 mod common;
+
+use common::python::run_harness;
 
 #[test]
 fn the_official_sdks_pass_the_lifecycle_against_serve() {
-    if std::env::var_os("ECS_LEDGER_SKIP_SDK").is_some() {
-        eprintln!("skipped: ECS_LEDGER_SKIP_SDK is set");
+    let Some(ran) = run_harness("sdk/run.py", &[]) else {
         return;
-    }
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new("python3")
-        .arg(format!("{root}/tests/sdk/run.py"))
-        .arg("--bin")
-        .arg(env!("CARGO_BIN_EXE_ecs-ledger"))
-        .output()
-        .expect("python3 must be installed to run the SDK tests");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "SDK suite failed:\n{stdout}\n{stderr}"
-    );
+    };
+    let (stdout, stderr) = (&ran.stdout, &ran.stderr);
+    assert!(ran.success, "SDK suite failed:\n{stdout}\n{stderr}");
     assert!(
         stderr.contains("\nOK"),
         "the unittest run did not report OK:\n{stderr}"
@@ -49,27 +36,16 @@ fn the_official_sdks_pass_the_lifecycle_against_serve() {
 /// ECS_LEDGER_TEST_POSTGRES names a server (`.ci/run` starts one).
 #[test]
 fn the_official_sdks_release_through_several_processes_on_one_postgres_database() {
-    if std::env::var_os("ECS_LEDGER_SKIP_SDK").is_some() {
-        eprintln!("skipped: ECS_LEDGER_SKIP_SDK is set");
-        return;
-    }
     let Some(db) = common::pg::TestDb::create("sdk_processes") else {
         common::pg::skipped("the_official_sdks_release_through_several_processes");
         return;
     };
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new("python3")
-        .arg(format!("{root}/tests/sdk/pg_processes.py"))
-        .arg("--bin")
-        .arg(env!("CARGO_BIN_EXE_ecs-ledger"))
-        .arg("--postgres")
-        .arg(&db.url)
-        .output()
-        .expect("python3 must be installed to run the SDK tests");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let Some(ran) = run_harness("sdk/pg_processes.py", &["--postgres", db.url()]) else {
+        return;
+    };
+    let (stdout, stderr) = (&ran.stdout, &ran.stderr);
     assert!(
-        out.status.success(),
+        ran.success,
         "SDK multi-process run failed:\n{stdout}\n{stderr}"
     );
     assert!(
