@@ -165,7 +165,7 @@ impl Oracle {
         if i.prepaid == to_prepaid {
             return Some(Code::InvalidParameter);
         }
-        let expired = i.expired || (i.prepaid && i.expiry.is_some_and(|e| now >= e));
+        let expired = i.expired_at(now);
         if !to_prepaid && expired {
             return Some(Code::InstanceExpiredOrInArrears);
         }

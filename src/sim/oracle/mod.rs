@@ -116,6 +116,14 @@ pub struct OInstance {
     pub pending: Option<RequestId>,
 }
 
+impl OInstance {
+    /// A subscription past its end at `now`, whether or not the expiry has
+    /// been applied yet (it is applied in its own request at that time).
+    pub fn expired_at(&self, now: Timestamp) -> bool {
+        self.expired || (self.prepaid && self.expiry.is_some_and(|e| now >= e))
+    }
+}
+
 /// A disk as the oracle sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ODisk {

@@ -41,7 +41,7 @@ impl Oracle {
         if i.locks.contains_key(&LockReason::Security) {
             return Expect::Error(Code::InstanceLockedForSecurity);
         }
-        let expired = i.expired || (i.prepaid && i.expiry.is_some_and(|e| now >= e));
+        let expired = i.expired_at(now);
         if expired || i.locks.contains_key(&LockReason::Financial) {
             return Expect::Error(Code::InstanceExpiredOrInArrears);
         }
