@@ -25,7 +25,7 @@ fn database(test: &str) -> Option<TestDb> {
 }
 
 fn place(db: &TestDb) -> Vec<String> {
-    vec!["--postgres".into(), db.url.clone()]
+    vec!["--postgres".into(), db.url().to_owned()]
 }
 
 fn run(db: &TestDb, args: &[&str]) -> common::cli::Output {

@@ -24,7 +24,7 @@ use ecs_ledger::bench::fixture::{Made, fill, fill_config, sled_with_instances};
 use ecs_ledger::bench::measure::{self, Figure, against, info, versus};
 use ecs_ledger::ledger::inline::Inline;
 use ecs_ledger::ledger::{Config, Durability, Ledger};
-use ecs_ledger::storage::postgres::{PgStorage, with_database};
+use ecs_ledger::storage::postgres::{PgStorage, ScratchDatabase};
 
 /// Callers per process.
 const CALLERS: usize = 16;
@@ -64,45 +64,17 @@ fn say(json: bool, what: &str) {
     }
 }
 
-/// A scratch database, dropped with this value.
-struct Scratch {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl Scratch {
-    fn create(admin: &str, tag: &str) -> Result<Self, String> {
-        let name = format!("ecs_ledger_bench_{}_{tag}", std::process::id());
-        let mut client = postgres::Client::connect(admin, postgres::NoTls)
-            .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
-        client
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-            .and_then(|()| client.batch_execute(&format!("CREATE DATABASE {name}")))
-            .map_err(|e| format!("cannot create the scratch database {name}: {e}"))?;
-        Ok(Self {
-            admin: admin.to_owned(),
-            url: with_database(admin, &name),
-            name,
-        })
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
-            let _ = client.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
+/// A scratch database for one figure, named after this process.
+fn scratch(admin: &str, tag: &str) -> Result<ScratchDatabase, String> {
+    let name = format!("ecs_ledger_bench_{}_{tag}", std::process::id());
+    ScratchDatabase::create(admin, &name)
+        .map_err(|e| format!("cannot create the scratch database {name}: {e}"))
 }
 
 /// A database holding a ledger of `n` fixture instances.
-fn filled(admin: &str, tag: &str, n: usize) -> Result<(Scratch, Vec<Made>), String> {
-    let db = Scratch::create(admin, tag)?;
-    let storage = PgStorage::connect(&db.url).map_err(|e| e.to_string())?;
+fn filled(admin: &str, tag: &str, n: usize) -> Result<(ScratchDatabase, Vec<Made>), String> {
+    let db = scratch(admin, tag)?;
+    let storage = PgStorage::connect(db.url()).map_err(|e| e.to_string())?;
     let mut ledger =
         Inline::open(storage, fill_config(Durability::None)).map_err(|e| e.to_string())?;
     let made = fill(&mut ledger, n).map_err(|e| e.to_string())?;
@@ -294,12 +266,12 @@ fn process_figures(
     let (many_warm, rest) = rest.split_at(sizes.warmup);
     let many_timed = &rest[..sizes.timed];
     say(json, "PostgreSQL: DeleteInstance, 1 process, 16 callers...");
-    let one = one_process(&db.url, one_warm, one_timed)?;
+    let one = one_process(db.url(), one_warm, one_timed)?;
     say(
         json,
         "PostgreSQL: DeleteInstance, 4 processes, 16 callers each...",
     );
-    let many = many_processes(&db.url, many_warm, many_timed)?;
+    let many = many_processes(db.url(), many_warm, many_timed)?;
     figures.push(info(
         "PostgreSQL DeleteInstance, 1 process, 16 callers",
         one,
@@ -332,7 +304,7 @@ fn flat_figures(
         let (db, made) = filled(admin, &format!("flat{n}"), n)?;
         let warm = &made[..sizes.warmup.min(made.len() / 4)];
         let timed = &made[warm.len()..(warm.len() + sizes.flat_timed).min(made.len())];
-        flat.push(one_process(&db.url, warm, timed)?);
+        flat.push(one_process(db.url(), warm, timed)?);
     }
     figures.push(info(
         &format!(

@@ -267,6 +267,69 @@ pub fn with_database(url: &str, database: &str) -> String {
     }
 }
 
+/// An empty database made through an administrator's connection, and
+/// dropped (its connections closed) with this value: a ledger of its own for
+/// a test or a benchmark. A database of the same name left by an earlier run
+/// is dropped first.
+///
+/// ```no_run
+/// use ecs_ledger::storage::postgres::{PgStorage, ScratchDatabase};
+/// let db = ScratchDatabase::create("host=/run/postgresql dbname=postgres", "ledger_test_1")?;
+/// let storage = PgStorage::connect(db.url())?;
+/// # Ok::<(), ecs_ledger::storage::StorageError>(())
+/// ```
+#[derive(Debug)]
+pub struct ScratchDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl ScratchDatabase {
+    /// Creates database `name` (ASCII letters, digits and `_`, not starting
+    /// with a digit) on the server `admin` connects to.
+    pub fn create(admin: &str, name: &str) -> Result<Self, StorageError> {
+        let plain = name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if name.is_empty() || !plain || name.starts_with(|c: char| c.is_ascii_digit()) {
+            return Err(StorageError::Database(format!(
+                "{name:?} is not a plain database name"
+            )));
+        }
+        let mut client = postgres::Client::connect(admin, postgres::NoTls).map_err(db_error)?;
+        // Each its own statement: neither runs inside a transaction block.
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .and_then(|()| client.batch_execute(&format!("CREATE DATABASE {name}")))
+            .map_err(db_error)?;
+        Ok(Self {
+            admin: admin.to_owned(),
+            name: name.to_owned(),
+            url: with_database(admin, name),
+        })
+    }
+
+    /// The connection string of the database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = client.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
 impl PgStorage {
     /// Connects to the database at `url` (`postgresql://user@host/db` or
     /// `host=... dbname=...`), creating the ledger's tables when it has none

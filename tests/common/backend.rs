@@ -45,7 +45,7 @@ impl Backend {
                 "--data".into(),
                 dir.path().join("data").display().to_string(),
             ],
-            Backend::Postgres(db) => vec!["--postgres".into(), db.url.clone()],
+            Backend::Postgres(db) => vec!["--postgres".into(), db.url().to_owned()],
         }
     }
 
@@ -68,7 +68,7 @@ impl Backend {
             Backend::Sled(dir) => {
                 AnyStorage::from(SledStorage::open(&dir.path().join("data"), 1 << 24).unwrap())
             }
-            Backend::Postgres(db) => AnyStorage::from(PgStorage::connect(&db.url).unwrap()),
+            Backend::Postgres(db) => AnyStorage::from(PgStorage::connect(db.url()).unwrap()),
         }
     }
 

@@ -6,6 +6,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use ecs_ledger::storage::postgres::ScratchDatabase;
+
 /// The admin connection string, when PostgreSQL tests are enabled.
 pub fn admin_url() -> Option<String> {
     std::env::var("ECS_LEDGER_TEST_POSTGRES")
@@ -20,14 +22,8 @@ pub fn skipped(test: &str) {
 
 static NEXT: AtomicU64 = AtomicU64::new(1);
 
-/// A database created for one test.
-pub struct TestDb {
-    admin: String,
-    pub name: String,
-    pub url: String,
-}
-
-pub use ecs_ledger::storage::postgres::with_database;
+/// A database created for one test, dropped when the test ends.
+pub struct TestDb(ScratchDatabase);
 
 impl TestDb {
     /// A new empty database (`None` when PostgreSQL tests are off).
@@ -44,30 +40,19 @@ impl TestDb {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let mut client = postgres::Client::connect(&admin, postgres::NoTls)
-            .unwrap_or_else(|e| panic!("ECS_LEDGER_TEST_POSTGRES: cannot connect: {e}"));
-        // Each its own statement: neither runs inside a transaction block.
-        client
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .and_then(|()| client.batch_execute(&format!("CREATE DATABASE {name}")))
-            .unwrap_or_else(|e| panic!("cannot create database {name}: {e:?}"));
-        let url = with_database(&admin, &name);
-        Some(TestDb { admin, name, url })
+        let db = ScratchDatabase::create(&admin, &name).unwrap_or_else(|e| {
+            panic!("ECS_LEDGER_TEST_POSTGRES: cannot create database {name}: {e}")
+        });
+        Some(TestDb(db))
+    }
+
+    /// Its connection string.
+    pub fn url(&self) -> &str {
+        self.0.url()
     }
 
     /// A connection to the test's database (to look at or edit rows by hand).
     pub fn client(&self) -> postgres::Client {
-        postgres::Client::connect(&self.url, postgres::NoTls).unwrap()
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
-            let _ = client.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
+        postgres::Client::connect(self.url(), postgres::NoTls).unwrap()
     }
 }
