@@ -177,84 +177,14 @@ pub enum Command {
         json: bool,
     },
     /// Serve the ECS API over HTTP for the official SDKs (stops on SIGINT/SIGTERM).
-    Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
-        /// JSON list of {"AccessKeyId","AccessKeySecret","Account","Admin"}; without it the
-        /// server runs open (account `default`, loopback only).
-        #[arg(long)]
-        access_keys: Option<PathBuf>,
-        /// Close a connection whose request headers (or next request, when
-        /// idle) do not arrive within this many seconds; a body gets as long again.
-        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
-        idle_timeout_secs: u64,
-        /// Most connections served at once; more wait to be accepted.
-        #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-        max_connections: u64,
-        #[command(flatten)]
-        opts: WriteOpts,
-        #[command(flatten)]
-        publish: audit_checkpoint::PublishOpts,
-    },
+    Serve(ServeArgs),
     /// Deterministic simulation against an independent oracle, with faults on
     /// purpose; prints a summary, or the failure and how to reproduce it.
-    Simulate {
-        /// Seed of the workload, the faults and the ids.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Run every seed of START..END (END excluded) instead, with a progress
-        /// line; each failure is printed with its reproduce line.
-        #[arg(long, value_name = "START..END")]
-        seeds: Option<String>,
-        /// Generated operations per seed (requests are counted apart: a batch
-        /// sends several).
-        #[arg(long, default_value_t = 1000)]
-        steps: u64,
-        /// Inject faults: crashes, torn and unacknowledged writes, failed writes, lost answers.
-        #[arg(long)]
-        faults: bool,
-        /// Accounts the workload acts as.
-        #[arg(long, default_value_t = 2)]
-        accounts: u8,
-        /// On failure, shrink the trace (generated, or given by --replay) and
-        /// save it to this file.
-        #[arg(long)]
-        shrink: Option<PathBuf>,
-        /// Run a saved trace (from --shrink) instead of generating one.
-        #[arg(long)]
-        replay: Option<PathBuf>,
-        /// Print the summary as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Measure steps/s at a hundredth, a tenth and all of --steps, and
-        /// how close to linear the cost is.
-        #[arg(long)]
-        measure: bool,
-        /// Test the simulator itself: the oracle forgets row 7, so runs must fail.
-        #[arg(long, hide = true)]
-        plant_forget_row_7: bool,
-    },
+    Simulate(simulate::Args),
     /// Measure the ledger against raw sled on this machine: each figure beside its baseline.
     /// With --postgres URL: the PostgreSQL figures instead (four processes against one,
     /// against sled sync, 2,000 against 20,000 instances), on scratch databases made through URL.
-    Bench {
-        /// Short versions (about a minute).
-        #[arg(long)]
-        quick: bool,
-        /// Print the figures as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Where to put the scratch ledgers (default: the system temp dir).
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// Internal: replay the log in DIR (sled cache: --cache-mb) and print the peak RSS (KiB).
-        #[arg(long, hide = true)]
-        rss_of_replay: Option<PathBuf>,
-        /// Internal: one process of the PostgreSQL multi-process figure.
-        #[arg(long, hide = true)]
-        pg_worker: Option<PathBuf>,
-    },
+    Bench(BenchArgs),
     /// Rebuild derived data from the whole log: `state` (the live records'
     /// checkpoint; `inventory` is a synonym) or `report`.
     Rebuild {
@@ -509,7 +439,7 @@ fn init_tracing(default: &str) {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // A simulation stops ledgers on purpose: their error logs are expected.
-    init_tracing(if matches!(cli.command, Command::Simulate { .. }) {
+    init_tracing(if matches!(cli.command, Command::Simulate(_)) {
         "off"
     } else {
         "warn"
@@ -539,9 +469,9 @@ pub fn main() -> ExitCode {
         Command::Rebuild { name } => audit::rebuild(&place, name),
         Command::Completions { shell } => generate::completions(*shell),
         Command::Manpage { subcommand } => generate::manpage(subcommand.as_deref()),
-        Command::Simulate { .. } => simulate_command(&cli.command),
-        Command::Bench { .. } => bench_command(&cli, &place),
-        Command::Serve { .. } => serve_command(&cli, &place),
+        Command::Simulate(args) => simulate::run_cli(args.clone()),
+        Command::Bench(args) => bench_command(args, &place, cli.cache_mb),
+        Command::Serve(args) => serve_command(args, &place, cli.cache_mb),
     };
     match result {
         Ok(code) => code,
@@ -552,50 +482,59 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// `simulate`: the parsed flags as the simulator's arguments.
-fn simulate_command(command: &Command) -> Result<ExitCode, String> {
-    let Command::Simulate {
-        seed,
-        seeds,
-        steps,
-        faults,
-        accounts,
-        shrink,
-        replay,
-        json,
-        measure,
-        plant_forget_row_7,
-    } = command
-    else {
-        return Err("internal: not a simulate command".into());
-    };
-    simulate::run_cli(simulate::Args {
-        plant: *plant_forget_row_7,
-        seed: *seed,
-        seeds: seeds.clone(),
-        steps: *steps,
-        faults: *faults,
-        accounts: *accounts,
-        shrink: shrink.clone(),
-        replay: replay.clone(),
-        json: *json,
-        measure: *measure,
-    })
+/// `bench`'s flags.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Short versions (about a minute).
+    #[arg(long)]
+    pub quick: bool,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Where to put the scratch ledgers (default: the system temp dir).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Internal: replay the log in DIR (sled cache: --cache-mb) and print the peak RSS (KiB).
+    #[arg(long, hide = true)]
+    pub rss_of_replay: Option<PathBuf>,
+    /// Internal: one process of the PostgreSQL multi-process figure.
+    #[arg(long, hide = true)]
+    pub pg_worker: Option<PathBuf>,
+}
+
+/// `serve`'s flags.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// JSON list of {"AccessKeyId","AccessKeySecret","Account","Admin"}; without it the
+    /// server runs open (account `default`, loopback only).
+    #[arg(long)]
+    pub access_keys: Option<PathBuf>,
+    /// Close a connection whose request headers (or next request, when
+    /// idle) do not arrive within this many seconds; a body gets as long again.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub idle_timeout_secs: u64,
+    /// Most connections served at once; more wait to be accepted.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_connections: u64,
+    #[command(flatten)]
+    pub opts: WriteOpts,
+    #[command(flatten)]
+    pub publish: audit_checkpoint::PublishOpts,
 }
 
 /// `bench`: sled's figures, PostgreSQL's with `--postgres`, or one worker
 /// process of PostgreSQL's multi-process figure.
-fn bench_command(cli: &Cli, place: &Place) -> Result<ExitCode, String> {
-    let Command::Bench {
+fn bench_command(args: &BenchArgs, place: &Place, cache_mb: u64) -> Result<ExitCode, String> {
+    let BenchArgs {
         quick,
         json,
         dir,
         rss_of_replay,
         pg_worker,
-    } = &cli.command
-    else {
-        return Err("internal: not a bench command".into());
-    };
+    } = args;
     match (place, pg_worker) {
         (Place::Postgres(url), Some(file)) => bench_pg::worker(url, file),
         (Place::Postgres(url), None) => bench_pg::run(url, *quick, *json, dir.as_deref())
@@ -605,34 +544,23 @@ fn bench_command(cli: &Cli, place: &Place) -> Result<ExitCode, String> {
             *json,
             dir.as_deref(),
             rss_of_replay.as_deref(),
-            cli.cache_mb,
+            cache_mb,
         ),
     }
 }
 
 /// `serve`: the connection limits and the ledger's configuration from the flags.
-fn serve_command(cli: &Cli, place: &Place) -> Result<ExitCode, String> {
-    let Command::Serve {
-        listen,
-        access_keys,
-        idle_timeout_secs,
-        max_connections,
-        opts,
-        publish,
-    } = &cli.command
-    else {
-        return Err("internal: not a serve command".into());
-    };
+fn serve_command(args: &ServeArgs, place: &Place, cache_mb: u64) -> Result<ExitCode, String> {
     serve::run(
         place,
-        *listen,
-        access_keys.as_deref(),
+        args.listen,
+        args.access_keys.as_deref(),
         ecs_ledger::api::server::ConnectionLimits {
-            header_timeout: std::time::Duration::from_secs(*idle_timeout_secs),
-            body_timeout: std::time::Duration::from_secs(*idle_timeout_secs),
-            max_connections: usize::try_from(*max_connections).unwrap_or(usize::MAX),
+            header_timeout: std::time::Duration::from_secs(args.idle_timeout_secs),
+            body_timeout: std::time::Duration::from_secs(args.idle_timeout_secs),
+            max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         },
-        opts.config(cli.cache_mb),
-        publish,
+        args.opts.config(cache_mb),
+        &args.publish,
     )
 }

@@ -15,16 +15,42 @@ use ecs_ledger::sim::{FailedRun, PROGRESS_STEPS, Report, SimConfig, run_trace, r
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+/// `simulate`'s flags.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
+    /// Seed of the workload, the faults and the ids.
+    #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Run every seed of START..END (END excluded) instead, with a progress
+    /// line; each failure is printed with its reproduce line.
+    #[arg(long, value_name = "START..END")]
     pub seeds: Option<String>,
+    /// Generated operations per seed (requests are counted apart: a batch
+    /// sends several).
+    #[arg(long, default_value_t = 1000)]
     pub steps: u64,
+    /// Inject faults: crashes, torn and unacknowledged writes, failed writes, lost answers.
+    #[arg(long)]
     pub faults: bool,
+    /// Accounts the workload acts as.
+    #[arg(long, default_value_t = 2)]
     pub accounts: u8,
+    /// On failure, shrink the trace (generated, or given by --replay) and
+    /// save it to this file.
+    #[arg(long)]
     pub shrink: Option<PathBuf>,
+    /// Run a saved trace (from --shrink) instead of generating one.
+    #[arg(long)]
     pub replay: Option<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
     pub json: bool,
+    /// Measure steps/s at a hundredth, a tenth and all of --steps, and
+    /// how close to linear the cost is.
+    #[arg(long)]
     pub measure: bool,
+    /// Test the simulator itself: the oracle forgets row 7, so runs must fail.
+    #[arg(long = "plant-forget-row-7", hide = true)]
     pub plant: bool,
 }
 
