@@ -39,74 +39,13 @@ pub fn report(place: &Place, json: bool) -> Result<ExitCode, String> {
     bar.finish_and_clear();
     let accounts = report::read(log.storage()).map_err(|e| e.to_string())?;
     if json {
-        let list: Vec<Value> = accounts
-            .iter()
-            .map(|a| {
-                json!({
-                    "Account": a.account,
-                    "InstancesReleased": a.counters.instances_released,
-                    "ReleasedAfterOrderlyStop": a.counters.released_after_stop,
-                    "ReleasedAtAutoReleaseTime": a.counters.released_at_auto_release_time,
-                    "ReleasedAtSubscriptionEnd": a.counters.released_at_subscription_end,
-                    "DisksReleased": a.counters.disks_released,
-                    "DisksDetachedKept": a.counters.disks_kept,
-                    "DisksDeleted": a.counters.disks_deleted,
-                    "SnapshotsReleased": a.counters.snapshots_released,
-                    "SnapshotsRetained": a.counters.snapshots_retained,
-                    "RetainedSnapshots": a.retained.iter().map(|r| json!({
-                        "SnapshotId": r.snapshot_id, "SourceDiskId": r.source_disk_id,
-                        "SnapshotType": r.snapshot_type, "Since": r.since.to_string(),
-                    })).collect::<Vec<_>>(),
-                    "KeptDisks": a.kept.iter().map(|k| json!({
-                        "DiskId": k.disk_id, "FormerInstanceId": k.former_instance_id,
-                        "Size": k.size, "Since": k.since.to_string(),
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
+        let list: Vec<Value> = accounts.iter().map(account_json).collect();
         out!("{}", json!({"Seq": seq, "Accounts": list}));
         return Ok(ExitCode::SUCCESS);
     }
     out!("release report as of seq {seq}");
     for a in &accounts {
-        let c = &a.counters;
-        out!("\naccount {}", a.account);
-        out!("  instances released        {}", c.instances_released);
-        out!("    after an orderly stop   {}", c.released_after_stop);
-        out!(
-            "    at auto-release time    {}",
-            c.released_at_auto_release_time
-        );
-        out!(
-            "    at subscription end     {}",
-            c.released_at_subscription_end
-        );
-        out!("  disks released            {}", c.disks_released);
-        out!("  disks detached and kept   {}", c.disks_kept);
-        out!("  disks deleted (DeleteDisk) {}", c.disks_deleted);
-        out!("  snapshots released        {}", c.snapshots_released);
-        out!("  snapshots retained        {}", c.snapshots_retained);
-        if !a.retained.is_empty() || !a.kept.is_empty() {
-            out!("  still costing money:");
-        }
-        for r in &a.retained {
-            out!(
-                "    snapshot {} ({}) of released disk {}, retained {}",
-                r.snapshot_id,
-                r.snapshot_type,
-                r.source_disk_id,
-                r.since
-            );
-        }
-        for k in &a.kept {
-            out!(
-                "    disk {} ({} GiB) kept from released instance {}, since {}",
-                k.disk_id,
-                k.size,
-                k.former_instance_id,
-                k.since
-            );
-        }
+        print_account(a);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -146,4 +85,70 @@ pub fn rebuild(place: &Place, name: &str) -> Result<ExitCode, String> {
         other => return Err(format!("unknown projection {other:?}: state or report")),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One account's release report as JSON.
+fn account_json(a: &report::AccountReport) -> Value {
+    json!({
+        "Account": a.account,
+        "InstancesReleased": a.counters.instances_released,
+        "ReleasedAfterOrderlyStop": a.counters.released_after_stop,
+        "ReleasedAtAutoReleaseTime": a.counters.released_at_auto_release_time,
+        "ReleasedAtSubscriptionEnd": a.counters.released_at_subscription_end,
+        "DisksReleased": a.counters.disks_released,
+        "DisksDetachedKept": a.counters.disks_kept,
+        "DisksDeleted": a.counters.disks_deleted,
+        "SnapshotsReleased": a.counters.snapshots_released,
+        "SnapshotsRetained": a.counters.snapshots_retained,
+        "RetainedSnapshots": a.retained.iter().map(|r| json!({
+            "SnapshotId": r.snapshot_id, "SourceDiskId": r.source_disk_id,
+            "SnapshotType": r.snapshot_type, "Since": r.since.to_string(),
+        })).collect::<Vec<_>>(),
+        "KeptDisks": a.kept.iter().map(|k| json!({
+            "DiskId": k.disk_id, "FormerInstanceId": k.former_instance_id,
+            "Size": k.size, "Since": k.since.to_string(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// One account's release report as text.
+fn print_account(a: &report::AccountReport) {
+    let c = &a.counters;
+    out!("\naccount {}", a.account);
+    out!("  instances released        {}", c.instances_released);
+    out!("    after an orderly stop   {}", c.released_after_stop);
+    out!(
+        "    at auto-release time    {}",
+        c.released_at_auto_release_time
+    );
+    out!(
+        "    at subscription end     {}",
+        c.released_at_subscription_end
+    );
+    out!("  disks released            {}", c.disks_released);
+    out!("  disks detached and kept   {}", c.disks_kept);
+    out!("  disks deleted (DeleteDisk) {}", c.disks_deleted);
+    out!("  snapshots released        {}", c.snapshots_released);
+    out!("  snapshots retained        {}", c.snapshots_retained);
+    if !a.retained.is_empty() || !a.kept.is_empty() {
+        out!("  still costing money:");
+    }
+    for r in &a.retained {
+        out!(
+            "    snapshot {} ({}) of released disk {}, retained {}",
+            r.snapshot_id,
+            r.snapshot_type,
+            r.source_disk_id,
+            r.since
+        );
+    }
+    for k in &a.kept {
+        out!(
+            "    disk {} ({} GiB) kept from released instance {}, since {}",
+            k.disk_id,
+            k.size,
+            k.former_instance_id,
+            k.since
+        );
+    }
 }

@@ -138,25 +138,7 @@ fn durability_figures(
     let raw_single = measure::replay_batches(&single.0, warm, &one.batches, durability, 1)?;
     let group = many.per_batch.round().max(1.0) as usize;
     let raw_grouped = measure::replay_batches(&grouped.0, warm, &one.batches, durability, group)?;
-    let mut single_figure = versus(
-        &format!("DeleteInstance, {durability}, 1 caller"),
-        one.per_sec,
-        "commands/s",
-        &format!(
-            "sled apply_batch of the same batches ({:.1} keys, {:.0} B per command), {durability} each",
-            one.keys_per_command, one.bytes_per_command
-        ),
-        raw_single,
-        0.7,
-    );
-    // Without a flush, a command writes one chunk key: the raw baseline is
-    // a bare insert, and the ratio is the share of deciding and encoding,
-    // not the ledger's storage overhead the target is about.
-    if durability == Durability::None {
-        single_figure.target.clear();
-        single_figure.met = None;
-    }
-    let mut figures = vec![single_figure];
+    let mut figures = vec![one_caller_figure(&one, raw_single, durability)];
     let mut scaling = versus(
         &format!(
             "DeleteInstance, {durability}, 16 callers ({:.1} per group commit)",
@@ -170,8 +152,7 @@ fn durability_figures(
     );
     // The target is the power-safe mode's, where a commit's cost is its sync.
     if durability != Durability::Sync {
-        scaling.target.clear();
-        scaling.met = None;
+        scaling = untargeted(scaling);
     }
     figures.push(scaling);
     if durability != Durability::None {
@@ -184,6 +165,29 @@ fn durability_figures(
         ));
     }
     Ok(figures)
+}
+
+/// One caller's DeleteInstance rate beside raw sled writing the same batches.
+fn one_caller_figure(one: &measure::CommandRun, raw: f64, durability: Durability) -> Figure {
+    let figure = versus(
+        &format!("DeleteInstance, {durability}, 1 caller"),
+        one.per_sec,
+        "commands/s",
+        &format!(
+            "sled apply_batch of the same batches ({:.1} keys, {:.0} B per command), {durability} each",
+            one.keys_per_command, one.bytes_per_command
+        ),
+        raw,
+        0.7,
+    );
+    // Without a flush, a command writes one chunk key: the raw baseline is
+    // a bare insert, and the ratio is the share of deciding and encoding,
+    // not the ledger's storage overhead the target is about.
+    if durability == Durability::None {
+        untargeted(figure)
+    } else {
+        figure
+    }
 }
 
 /// Replay, peak RSS, open and loads on a big log.
@@ -377,7 +381,11 @@ pub(super) fn report(
 
 /// A figure beside its baseline, with no target.
 fn info_versus(name: &str, value: f64, unit: &str, baseline_name: &str, baseline: f64) -> Figure {
-    let mut figure = versus(name, value, unit, baseline_name, baseline, 0.0);
+    untargeted(versus(name, value, unit, baseline_name, baseline, 0.0))
+}
+
+/// The figure shown without its target.
+fn untargeted(mut figure: Figure) -> Figure {
     figure.target.clear();
     figure.met = None;
     figure
