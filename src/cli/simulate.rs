@@ -3,7 +3,7 @@
 //! The library runs the simulation; this file only parses, reports and
 //! draws progress (indicatif stays out of the library: it gets a callback).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -149,9 +149,19 @@ fn print_report(r: &Report, json_out: bool) {
 }
 
 /// Prints a failure and the line that reproduces it.
-fn print_failure(config: &SimConfig, failed: &FailedRun) {
+fn print_failure(failed: &FailedRun, reproduce: &str) {
     eprintln!("FAILED at {failed}");
-    eprintln!("reproduce: {}", config.command());
+    eprintln!("reproduce: {reproduce}");
+}
+
+/// The command line that runs the saved trace at `path` again.
+fn replay_command(config: &SimConfig, path: &Path) -> String {
+    format!(
+        "ecs-ledger simulate --seed {} --accounts {} --replay {}",
+        config.seed,
+        config.accounts,
+        path.display()
+    )
 }
 
 /// Shrinks a failure's trace and saves it as JSON lines.
@@ -176,12 +186,7 @@ fn save_shrunk(config: &SimConfig, failed: &FailedRun, path: &PathBuf) -> Result
         shrunk.failure,
         path.display()
     );
-    eprintln!(
-        "replay:    ecs-ledger simulate --seed {} --accounts {} --replay {}",
-        config.seed,
-        config.accounts,
-        path.display()
-    );
+    eprintln!("replay:    {}", replay_command(config, path));
     Ok(())
 }
 
@@ -201,13 +206,7 @@ fn replay(base: &SimConfig, path: &PathBuf, args: &Args) -> Result<ExitCode, Str
             Ok(ExitCode::SUCCESS)
         }
         Err(failed) => {
-            eprintln!("FAILED at {failed}");
-            eprintln!(
-                "reproduce: ecs-ledger simulate --seed {} --accounts {} --replay {}",
-                base.seed,
-                base.accounts,
-                path.display()
-            );
+            print_failure(&failed, &replay_command(base, path));
             if let Some(out) = &args.shrink {
                 save_shrunk(base, &failed, out)?;
             }
@@ -237,7 +236,7 @@ fn one_seed(config: &SimConfig, args: &Args) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Err(failed) => {
-            print_failure(config, &failed);
+            print_failure(&failed, &config.command());
             if let Some(path) = &args.shrink {
                 save_shrunk(config, &failed, path)?;
             }
@@ -267,7 +266,7 @@ fn many_seeds(
             Ok(report) => total.merge(&report.coverage),
             Err(failed) => {
                 failures += 1;
-                bar.suspend(|| print_failure(&config, &failed));
+                bar.suspend(|| print_failure(&failed, &config.command()));
                 bar.set_message(format!("{failures} failed"));
                 if let (1, Some(path)) = (failures, &args.shrink) {
                     bar.suspend(|| save_shrunk(&config, &failed, path))?;
@@ -324,7 +323,7 @@ fn measure(base: &SimConfig) -> Result<ExitCode, String> {
         let result = run_with_progress(&config, &mut |_| {});
         let elapsed = started.elapsed();
         if let Err(failed) = result {
-            print_failure(&config, &failed);
+            print_failure(&failed, &config.command());
             return Ok(ExitCode::from(1));
         }
         let per_sec = steps as f64 / elapsed.as_secs_f64().max(1e-9);
